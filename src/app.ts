@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Database } from './db/client.ts'
+import healthRoutes from './modules/health/health.routes.ts'
+import indicatorsRoutes from './modules/indicators/indicators.routes.ts'
+import plansRoutes from './modules/plans/plans.routes.ts'
+import regionsRoutes from './modules/regions/regions.routes.ts'
+import valuesRoutes from './modules/values/values.routes.ts'
+import database from './plugins/database.ts'
+import openapi from './plugins/openapi.ts'
+import problemDetails from './plugins/problem-details.ts'
+import validation from './plugins/validation.ts'
+
+export interface AppOptions {
+  database: Database
+}
+
+/** The whole service as one plugin; server.ts and the tests register it the same way. */
+async function app (fastify: FastifyInstance, opts: AppOptions) {
+  await fastify.register(validation)
+  await fastify.register(problemDetails)
+  await fastify.register(database, { database: opts.database })
+  await fastify.register(openapi)
+
+  // PATCH bodies may be sent as RFC 7396 merge patches; parsed like JSON (with the
+  // same prototype-poisoning protection).
+  fastify.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' },
+    fastify.getDefaultJsonParser('error', 'error'))
+
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await fastify.register(healthRoutes)
+  await fastify.register(async (v1) => {
+    await v1.register(regionsRoutes)
+    await v1.register(indicatorsRoutes)
+    await v1.register(plansRoutes)
+    await v1.register(valuesRoutes)
+  }, { prefix: '/v1' })
+}
+
+export default fp(app, { name: 'indicator-registry' })

@@ -1,0 +1,119 @@
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm'
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
+import pg from 'pg'
+import type { Logger } from 'pino'
+import { schema } from './schema.ts'
+
+export type Schema = typeof schema
+/** What repositories take: the database or a transaction on it, whichever driver. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+
+export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url))
+
+export interface Database {
+  db: Db
+  driver: 'pg' | 'pglite'
+  /** Applies pending migrations (serialised across instances on PostgreSQL). */
+  migrate: () => Promise<void>
+  /** True when every committed migration has been applied. */
+  migrationsApplied: () => Promise<boolean>
+  /** Throws when the database cannot answer. */
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string
+  dataDir: string
+  poolMax?: number
+  logger: Logger
+  /** An already open PGlite (tests hand in a copy of a migrated template). */
+  pglite?: PGlite
+}
+
+const MIGRATIONS_LOCK = 7_301_402_118 // pg_advisory_lock key: one migrator at a time
+
+export async function openDatabase (options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl !== undefined
+    ? openPostgres(options.databaseUrl, options.poolMax ?? 10, options.logger)
+    : openPglite(options)
+}
+
+async function openPostgres (connectionString: string, max: number, logger: Logger): Promise<Database> {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 })
+  // An idle or checked-out client whose server goes away emits 'error'; without these
+  // listeners the process would die on a PostgreSQL restart.
+  pool.on('error', (err) => logger.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database client failed'))
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database client failed'))
+  })
+  const db = drizzlePg(pool, { schema }) as unknown as Db
+  return {
+    db,
+    driver: 'pg',
+    async migrate () {
+      const client = await pool.connect()
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATIONS_LOCK])
+        try {
+          await migratePg(drizzlePg(client, { schema }), { migrationsFolder })
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATIONS_LOCK])
+        }
+      } finally {
+        client.release()
+      }
+    },
+    migrationsApplied: () => migrationsApplied(db),
+    async ping () { await pool.query('select 1') },
+    async close () { await pool.end() }
+  }
+}
+
+async function openPglite (options: DatabaseOptions): Promise<Database> {
+  let client = options.pglite
+  if (client === undefined) {
+    const dir = path.resolve(options.dataDir)
+    await mkdir(dir, { recursive: true })
+    client = await PGlite.create(dir)
+  }
+  const pglite = client
+  const db = drizzlePglite(pglite, { schema }) as unknown as Db
+  return {
+    db,
+    driver: 'pglite',
+    async migrate () {
+      await migratePglite(drizzlePglite(pglite, { schema }), { migrationsFolder })
+    },
+    migrationsApplied: () => migrationsApplied(db),
+    async ping () { await pglite.query('select 1') },
+    async close () { if (!pglite.closed) await pglite.close() }
+  }
+}
+
+const expectedMigrations = readMigrationFiles({ migrationsFolder }).length
+
+/** Rows of a raw SQL query (both drivers answer `{ rows }`). */
+export async function queryRows<T> (db: Db, query: SQL): Promise<T[]> {
+  const result = await db.execute(query) as unknown as { rows: T[] }
+  return result.rows
+}
+
+async function migrationsApplied (db: Db): Promise<boolean> {
+  try {
+    const rows = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
+    return Number(rows[0]?.n) >= expectedMigrations
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,155 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint, check, date, foreignKey, index, integer, numeric, pgEnum, pgTable, text, timestamp, unique
+} from 'drizzle-orm/pg-core'
+
+// Enumerations are the vocabulary of shared/DESIGN.md; the API schemas import them from here
+// so the database and the contract cannot drift apart.
+export const regionLevels = ['national', 'province', 'prefecture', 'county', 'township'] as const
+export const indicatorDomains = [
+  'income', 'social-security', 'care', 'rehabilitation', 'education', 'employment',
+  'culture-sports', 'accessibility', 'rights', 'governance'
+] as const
+export const indicatorUnits = [
+  'percent', 'persons', 'person-times', 'households', 'institutions', 'sites', 'items',
+  'events', 'beds', 'vehicles', 'cny-10k', 'cny'
+] as const
+export const aggregations = ['sum', 'ratio', 'none'] as const
+export const directions = ['increase', 'decrease'] as const
+export const planKinds = ['five-year-plan', 'annual-work-plan', 'work-summary', 'special-action-plan'] as const
+export const planStatuses = ['draft', 'in-force', 'expired', 'superseded'] as const
+export const valueKinds = ['actual', 'target'] as const
+export const actualStatuses = ['provisional', 'final', 'estimated'] as const
+export const comparators = ['at-least', 'at-most', 'exactly'] as const
+export const bindings = ['binding', 'expected'] as const
+// GB/T 26341-2010 disability categories and grades.
+export const categories = ['visual', 'hearing', 'speech', 'physical', 'intellectual', 'mental', 'multiple'] as const
+export const grades = ['1', '2', '3', '4'] as const
+export const sexes = ['male', 'female'] as const
+export const areas = ['urban', 'rural'] as const
+
+export const regionLevel = pgEnum('region_level', regionLevels)
+export const indicatorDomain = pgEnum('indicator_domain', indicatorDomains)
+export const indicatorUnit = pgEnum('indicator_unit', indicatorUnits)
+export const aggregation = pgEnum('aggregation', aggregations)
+export const direction = pgEnum('direction', directions)
+export const planKind = pgEnum('plan_kind', planKinds)
+export const planStatus = pgEnum('plan_status', planStatuses)
+export const valueKind = pgEnum('value_kind', valueKinds)
+export const actualStatus = pgEnum('actual_status', actualStatuses)
+export const comparator = pgEnum('comparator', comparators)
+export const binding = pgEnum('binding', bindings)
+export const disabilityCategory = pgEnum('disability_category', categories)
+export const disabilityGrade = pgEnum('disability_grade', grades)
+export const sex = pgEnum('sex', sexes)
+export const area = pgEnum('area', areas)
+
+const timestamps = {
+  revision: integer('revision').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+}
+
+export const regions = pgTable('regions', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  nameEn: text('name_en'),
+  level: regionLevel('level').notNull(),
+  parentCode: text('parent_code'),
+  ...timestamps
+}, (t) => [
+  foreignKey({ columns: [t.parentCode], foreignColumns: [t.code], name: 'regions_parent_fk' }),
+  index('regions_parent_idx').on(t.parentCode, t.code),
+  check('regions_code_format', sql`${t.code} ~ '^([0-9]{6}|[0-9]{9})$'`),
+  check('regions_not_own_parent', sql`${t.parentCode} is distinct from ${t.code}`)
+])
+
+export const indicators = pgTable('indicators', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  nameEn: text('name_en'),
+  domain: indicatorDomain('domain').notNull(),
+  unit: indicatorUnit('unit').notNull(),
+  aggregation: aggregation('aggregation').notNull(),
+  direction: direction('direction').notNull(),
+  min: numeric('min'),
+  max: numeric('max'),
+  definition: text('definition'),
+  numeratorLabel: text('numerator_label'),
+  denominatorLabel: text('denominator_label'),
+  ...timestamps
+}, (t) => [
+  index('indicators_domain_idx').on(t.domain, t.code),
+  check('indicators_min_le_max', sql`${t.min} is null or ${t.max} is null or ${t.min} <= ${t.max}`)
+])
+
+export const plans = pgTable('plans', {
+  id: text('id').primaryKey(),
+  title: text('title').notNull(),
+  titleEn: text('title_en'),
+  kind: planKind('kind').notNull(),
+  regionCode: text('region_code').notNull().references(() => regions.code),
+  issuer: text('issuer'),
+  documentNumber: text('document_number').unique('plans_document_number_key'),
+  startYear: integer('start_year').notNull(),
+  endYear: integer('end_year').notNull(),
+  baselineYear: integer('baseline_year'),
+  issuedOn: date('issued_on', { mode: 'string' }),
+  publishedOn: date('published_on', { mode: 'string' }),
+  sourceUrl: text('source_url'),
+  status: planStatus('status').notNull().default('in-force'),
+  parentPlanId: text('parent_plan_id'),
+  ...timestamps
+}, (t) => [
+  foreignKey({ columns: [t.parentPlanId], foreignColumns: [t.id], name: 'plans_parent_fk' }),
+  index('plans_region_idx').on(t.regionCode, t.id),
+  check('plans_years_ordered', sql`${t.startYear} <= ${t.endYear}`)
+])
+
+/**
+ * Targets and actuals share one table: they share the natural key except for the plan,
+ * and `/v1/values/{id}` addresses both. The unique constraint treats NULLs as equal
+ * (PostgreSQL 15+), so an actual (plan NULL) with no breakdown (all NULL) is one key.
+ */
+export const yearlyValues = pgTable('yearly_values', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  kind: valueKind('kind').notNull(),
+  planId: text('plan_id').references(() => plans.id, { onDelete: 'cascade' }),
+  regionCode: text('region_code').notNull().references(() => regions.code),
+  indicatorCode: text('indicator_code').notNull().references(() => indicators.code),
+  fromYear: integer('from_year').notNull(),
+  year: integer('year').notNull(),
+  category: disabilityCategory('category'),
+  grade: disabilityGrade('grade'),
+  sex: sex('sex'),
+  area: area('area'),
+  value: numeric('value'),
+  // actuals
+  status: actualStatus('status'),
+  numerator: numeric('numerator'),
+  denominator: numeric('denominator'),
+  asOf: date('as_of', { mode: 'string' }),
+  // targets
+  comparator: comparator('comparator'),
+  binding: binding('binding'),
+  baselineYear: integer('baseline_year'),
+  baselineValue: numeric('baseline_value'),
+  qualitative: text('qualitative'),
+  // provenance
+  source: text('source'),
+  note: text('note'),
+  ...timestamps
+}, (t) => [
+  unique('yearly_values_natural_key')
+    .on(t.kind, t.planId, t.regionCode, t.indicatorCode, t.fromYear, t.year, t.category, t.grade, t.sex, t.area)
+    .nullsNotDistinct(),
+  index('yearly_values_series_idx').on(t.regionCode, t.indicatorCode, t.year),
+  index('yearly_values_indicator_idx').on(t.indicatorCode, t.year),
+  index('yearly_values_plan_idx').on(t.planId),
+  check('yearly_values_period', sql`${t.fromYear} <= ${t.year}`),
+  check('yearly_values_plan_kind', sql`(${t.kind} = 'target') = (${t.planId} is not null)`),
+  check('yearly_values_actual_has_value', sql`${t.kind} = 'target' or ${t.value} is not null`),
+  check('yearly_values_target_has_value', sql`${t.kind} = 'actual' or ${t.value} is not null or ${t.qualitative} is not null`)
+])
+
+export const schema = { regions, indicators, plans, yearlyValues }

@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ApiError } from './errors.ts'
+
+/** Conditional requests (RFC 9110 §13): the ETag of a single resource is its revision. */
+export function etagOf (revision: number): string {
+  return `"${revision}"`
+}
+
+function tags (header: string): string[] {
+  return header.split(',').map((t) => t.trim().replace(/^W\//, '')).filter((t) => t !== '')
+}
+
+/** GET with If-None-Match naming the current ETag (weak comparison): answer 304. */
+export function isNotModified (request: FastifyRequest, revision: number): boolean {
+  const header = request.headers['if-none-match']
+  if (typeof header !== 'string') return false
+  const list = tags(header)
+  return list.includes('*') || list.includes(etagOf(revision))
+}
+
+/**
+ * PUT, PATCH and DELETE with If-Match: 412 unless the resource exists and its ETag is
+ * listed (strong comparison, so weak tags never match). `undefined` means "does not exist".
+ */
+export function assertIfMatch (request: FastifyRequest, revision: number | undefined): void {
+  const header = request.headers['if-match']
+  if (typeof header !== 'string') return
+  const list = header.split(',').map((t) => t.trim())
+  const ok = revision !== undefined && (list.includes('*') || list.includes(etagOf(revision)))
+  if (!ok) {
+    throw new ApiError('PRECONDITION_FAILED', revision === undefined
+      ? 'If-Match was sent but the resource does not exist.'
+      : `If-Match does not match the current ETag ${etagOf(revision)}; fetch the resource again.`)
+  }
+}
+
+/** Sends a single resource with its ETag, or 304 when the client's copy is current. */
+export function sendResource<T extends { revision: number }> (request: FastifyRequest, reply: FastifyReply, resource: T, status = 200) {
+  reply.header('etag', etagOf(resource.revision))
+  if (status === 200 && request.method === 'GET' && isNotModified(request, resource.revision)) {
+    return reply.code(304).send()
+  }
+  return reply.code(status).send(resource)
+}

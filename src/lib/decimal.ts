@@ -1,0 +1,35 @@
+import { DECIMAL_PATTERN } from './schemas.ts'
+import { ApiError } from './errors.ts'
+
+const decimal = new RegExp(DECIMAL_PATTERN)
+
+/**
+ * Normalises a decimal sent as a JSON number or string into the exact string stored in a
+ * `numeric` column. A number whose shortest text form is not a plain decimal (1e21,
+ * 1e-7, NaN, Infinity, 0.30000000000000004) is rejected rather than rounded.
+ */
+export function toDecimal (input: number | string, field: string): string {
+  const text = typeof input === 'number' ? (Number.isFinite(input) ? String(input) : 'not finite') : input
+  if (!decimal.test(text)) {
+    throw new ApiError('VALIDATION_FAILED', `${field} is not a decimal with at most 15 integer and 6 fraction digits.`, {
+      errors: [{ field, code: 'decimal', message: 'must be a decimal with at most 15 integer and 6 fraction digits' }]
+    })
+  }
+  return text === '-0' ? '0' : text
+}
+
+export function toDecimalOrNull (input: number | string | null | undefined, field: string): string | null {
+  return input === null || input === undefined ? null : toDecimal(input, field)
+}
+
+/** Compares two decimal strings exactly (no float rounding). */
+export function compareDecimal (a: string, b: string): number {
+  const sa = a.startsWith('-') ? -1 : 1
+  const sb = b.startsWith('-') ? -1 : 1
+  const [ia = '0', fa = ''] = a.replace('-', '').split('.')
+  const [ib = '0', fb = ''] = b.replace('-', '').split('.')
+  const width = Math.max(fa.length, fb.length)
+  const na = BigInt(ia + fa.padEnd(width, '0')) * BigInt(sa)
+  const nb = BigInt(ib + fb.padEnd(width, '0')) * BigInt(sb)
+  return na < nb ? -1 : na > nb ? 1 : 0
+}

@@ -1,0 +1,80 @@
+/**
+ * The error catalogue: every problem the API answers has a stable `code` listed here
+ * with its HTTP status and title (RFC 9457 problem details). Integrators switch on
+ * `code`; `title` never changes for a code, `detail` explains the occurrence.
+ */
+export const catalogue = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
+  INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
+  NOT_FOUND: { status: 404, title: 'No such resource' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  REGION_NOT_FOUND: { status: 404, title: 'Region not found' },
+  INDICATOR_NOT_FOUND: { status: 404, title: 'Indicator not found' },
+  PLAN_NOT_FOUND: { status: 404, title: 'Plan not found' },
+  VALUE_NOT_FOUND: { status: 404, title: 'Yearly value not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
+  REGION_EXISTS: { status: 409, title: 'A region with this code already exists' },
+  INDICATOR_EXISTS: { status: 409, title: 'An indicator with this code already exists' },
+  PLAN_EXISTS: { status: 409, title: 'A plan with this id already exists' },
+  DOCUMENT_NUMBER_TAKEN: { status: 409, title: 'Another plan already has this document number' },
+  VALUE_EXISTS: { status: 409, title: 'A value with this key already exists' },
+  REGION_IN_USE: { status: 409, title: 'The region still has sub-regions, plans or values' },
+  INDICATOR_IN_USE: { status: 409, title: 'The indicator still has values' },
+  PLAN_IN_USE: { status: 409, title: 'Other plans implement this plan' },
+  CONFLICT: { status: 409, title: 'The request conflicts with the current state' },
+  PRECONDITION_FAILED: { status: 412, title: 'The resource has changed (If-Match did not match)' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  UNPROCESSABLE: { status: 422, title: 'The request cannot be applied' },
+  REFERENCE_NOT_FOUND: { status: 422, title: 'A referenced resource does not exist' },
+  INVALID_REGION_PARENT: { status: 422, title: 'The parent region is not valid for this region' },
+  REGION_LEVEL_MISMATCH: { status: 422, title: 'The level does not match the division code' },
+  INVALID_PLAN_PARENT: { status: 422, title: 'The parent plan is not valid for this plan' },
+  VALUE_OUT_OF_RANGE: { status: 422, title: 'The value lies outside the indicator\'s range' },
+  INDICATOR_RANGE_CONFLICT: { status: 422, title: 'Existing values lie outside the new range' },
+  INVALID_VALUE: { status: 422, title: 'The yearly value is not consistent' },
+  TARGET_OUTSIDE_PLAN: { status: 422, title: 'The target lies outside the plan\'s region or years' },
+  DUPLICATE_KEY_IN_REQUEST: { status: 422, title: 'Two items of the request have the same key' },
+  TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable; retry later' }
+} as const satisfies Record<string, { status: number, title: string }>
+
+export type ErrorCode = keyof typeof catalogue
+
+export interface FieldError {
+  /** JSON pointer into the body or query (e.g. `/targets/3/value`), or a parameter name. */
+  field?: string
+  /** Row number (1-based) in a bulk request. */
+  row?: number
+  code: string
+  message: string
+}
+
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly errors?: FieldError[]
+  readonly headers?: Record<string, string>
+
+  constructor (code: ErrorCode, detail: string, options: { errors?: FieldError[], headers?: Record<string, string> } = {}) {
+    super(detail)
+    this.name = 'ApiError'
+    this.code = code
+    this.status = catalogue[code].status
+    this.errors = options.errors
+    this.headers = options.headers
+  }
+}
+
+export function problemType (code: ErrorCode): string {
+  return `urn:indicator-registry:problem:${code.toLowerCase().replaceAll('_', '-')}`
+}
+
+/** One field's error as a 400/422 with the standard shape. */
+export function fieldError (code: ErrorCode, field: string, fieldCode: string, message: string): ApiError {
+  return new ApiError(code, message, { errors: [{ field, code: fieldCode, message }] })
+}

@@ -1,0 +1,59 @@
+import { Type } from 'typebox'
+import { catalogue, type ErrorCode } from './errors.ts'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export const ProblemSchema = Type.Object({
+  type: Type.String({ description: 'URI naming the problem type (stable per code)' }),
+  title: Type.String({ description: 'Short summary of the problem type' }),
+  status: Type.Integer({ description: 'HTTP status code' }),
+  detail: Type.String({ description: 'What went wrong in this occurrence' }),
+  instance: Type.String({ description: 'The request path' }),
+  code: Type.String({ description: 'Stable machine-readable code from the error catalogue', examples: ['REGION_NOT_FOUND'] }),
+  errors: Type.Optional(Type.Array(Type.Object({
+    field: Type.Optional(Type.String({ description: 'JSON pointer of the offending field, prefixed by its part (`/body/...`, `/query/...`)' })),
+    row: Type.Optional(Type.Integer({ description: 'Row number in a bulk request (1-based)' })),
+    code: Type.String({ description: 'What is wrong with the field' }),
+    message: Type.String()
+  }, { additionalProperties: false }))),
+  requestId: Type.Optional(Type.String({ description: 'Request id, as in the X-Request-Id header and the logs' }))
+}, {
+  $id: 'Problem',
+  additionalProperties: false,
+  description: 'RFC 9457 problem details',
+  examples: [{
+    type: 'urn:indicator-registry:problem:region-not-found',
+    title: 'Region not found',
+    status: 404,
+    detail: 'No region has code 331099.',
+    instance: '/v1/regions/331099',
+    code: 'REGION_NOT_FOUND'
+  }]
+})
+
+const descriptions: Record<number, string> = {
+  400: 'The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`)',
+  404: 'The resource does not exist',
+  406: 'None of the accepted media types can be produced',
+  409: 'Conflict with the current state',
+  412: 'If-Match did not match the current ETag',
+  413: 'The body is larger than the limit',
+  415: 'The content type is not supported',
+  422: 'The request is well-formed but breaks a rule of the registry',
+  429: 'Rate limited; see Retry-After',
+  500: 'Unexpected server error (no internal detail is shown)',
+  503: 'The database is unavailable; retry after Retry-After seconds'
+}
+
+/** Response schemas for the error statuses a route can send, all problem+json. */
+export function problems (...statuses: number[]) {
+  const out: Record<number, unknown> = {}
+  for (const status of [...statuses, 500, 503]) {
+    const codes = (Object.keys(catalogue) as ErrorCode[]).filter((c) => catalogue[c].status === status)
+    out[status] = {
+      description: `${descriptions[status] ?? 'Error'}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } }
+    }
+  }
+  return out
+}

@@ -1,0 +1,84 @@
+import type { FastifyRequest } from 'fastify'
+import type { Db } from '../../db/client.ts'
+import { assertIfMatch } from '../../lib/conditional.ts'
+import { compareDecimal, toDecimalOrNull } from '../../lib/decimal.ts'
+import { ApiError } from '../../lib/errors.ts'
+import { createIndicatorsRepository, type IndicatorInput, type IndicatorRow } from './indicators.repository.ts'
+import type { IndicatorPatch, IndicatorReplace } from './indicators.schemas.ts'
+
+export function indicatorNotFound (code: string): ApiError {
+  return new ApiError('INDICATOR_NOT_FOUND', `No indicator has code ${code}.`)
+}
+
+/** Body fields to a row, with decimals normalised; omitted optional fields become null. */
+export function indicatorInput (code: string, body: IndicatorReplace): IndicatorInput {
+  const input: IndicatorInput = {
+    code,
+    name: body.name,
+    nameEn: body.nameEn ?? null,
+    domain: body.domain,
+    unit: body.unit,
+    aggregation: body.aggregation,
+    direction: body.direction,
+    min: toDecimalOrNull(body.min, '/body/min'),
+    max: toDecimalOrNull(body.max, '/body/max'),
+    definition: body.definition ?? null,
+    numeratorLabel: body.numeratorLabel ?? null,
+    denominatorLabel: body.denominatorLabel ?? null
+  }
+  if (input.min != null && input.max != null && compareDecimal(input.min, input.max) > 0) {
+    throw new ApiError('UNPROCESSABLE', 'min must not exceed max.', {
+      errors: [{ field: '/body/min', code: 'min-above-max', message: `min ${input.min} exceeds max ${input.max}` }]
+    })
+  }
+  return input
+}
+
+export function createIndicatorsService (db: Db) {
+  async function write (request: FastifyRequest, code: string, next: (existing: IndicatorRow | undefined) => IndicatorInput, mustExist: boolean) {
+    return db.transaction(async (tx) => {
+      const repo = createIndicatorsRepository(tx)
+      const existing = await repo.get(code, true)
+      if (existing === undefined && mustExist) throw indicatorNotFound(code)
+      assertIfMatch(request, existing?.revision)
+      if (existing !== undefined && request.headers['if-none-match'] === '*') {
+        throw new ApiError('PRECONDITION_FAILED', `Indicator ${code} already exists (If-None-Match: *).`)
+      }
+      const input = next(existing)
+      if (existing === undefined) return { row: await repo.insert(input), created: true }
+      // Narrowing the range must not strand values already registered.
+      const outside = await repo.countOutside(code, input.min ?? null, input.max ?? null)
+      if (outside > 0) {
+        throw new ApiError('INDICATOR_RANGE_CONFLICT', `${outside} registered value(s) of ${code} lie outside [${input.min ?? '-∞'}, ${input.max ?? '∞'}]; correct them first.`)
+      }
+      const { code: _code, ...rest } = input
+      return { row: await repo.update(code, rest), created: false }
+    })
+  }
+
+  return {
+    async create (input: IndicatorInput) {
+      return db.transaction(async (tx) => {
+        const repo = createIndicatorsRepository(tx)
+        if (await repo.get(input.code) !== undefined) throw new ApiError('INDICATOR_EXISTS', `Indicator ${input.code} already exists; use PUT to replace it.`)
+        return repo.insert(input)
+      })
+    },
+    put: (request: FastifyRequest, code: string, body: IndicatorReplace) => write(request, code, () => indicatorInput(code, body), false),
+    patch: async (request: FastifyRequest, code: string, patch: IndicatorPatch) => (await write(request, code, (existing) => {
+      const e = existing!
+      const merged = { ...e, ...patch } as IndicatorReplace
+      return indicatorInput(code, merged)
+    }, true)).row,
+    async remove (request: FastifyRequest, code: string) {
+      await db.transaction(async (tx) => {
+        const repo = createIndicatorsRepository(tx)
+        const existing = await repo.get(code, true)
+        if (existing === undefined) throw indicatorNotFound(code)
+        assertIfMatch(request, existing.revision)
+        if (await repo.hasValues(code)) throw new ApiError('INDICATOR_IN_USE', `Indicator ${code} still has yearly values; delete them first.`)
+        await repo.delete(code)
+      })
+    }
+  }
+}

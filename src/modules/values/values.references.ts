@@ -1,0 +1,76 @@
+import { inArray } from 'drizzle-orm'
+import type { Db } from '../../db/client.ts'
+import { indicators, plans } from '../../db/schema.ts'
+import { ApiError, type FieldError } from '../../lib/errors.ts'
+import type { IndicatorRow } from '../indicators/indicators.repository.ts'
+import { createRegionsRepository } from '../regions/regions.repository.ts'
+import { toValueData, type ValueData, type ValueInput } from './values.rules.ts'
+
+type PlanRow = typeof plans.$inferSelect
+
+/**
+ * Checks a batch of values against what they refer to, with one query per kind of
+ * reference however many values there are: indicators exist (and bound the value),
+ * regions exist, and a target lies inside its plan's region and years.
+ * Answers the rows to store, or throws one problem listing every value's errors
+ * (`row` is 1-based when the batch comes from a list).
+ */
+export async function checkValues (db: Db, inputs: ValueInput[], pointer: (i: number) => string, rowNumbers: boolean): Promise<ValueData[]> {
+  const indicatorCodes = [...new Set(inputs.map((i) => i.indicatorCode))]
+  const planIds = [...new Set(inputs.flatMap((i) => (i.planId != null ? [i.planId] : [])))]
+  const regionCodes = [...new Set(inputs.map((i) => i.regionCode))]
+  const regionsRepo = createRegionsRepository(db)
+
+  const [indicatorRows, planRows, existingRegions] = await Promise.all([
+    indicatorCodes.length > 0 ? db.select().from(indicators).where(inArray(indicators.code, indicatorCodes)) : [],
+    planIds.length > 0 ? db.select().from(plans).where(inArray(plans.id, planIds)) : [],
+    regionsRepo.existing(regionCodes)
+  ])
+  const indicatorMap = new Map<string, IndicatorRow>(indicatorRows.map((r) => [r.code, r]))
+  const planMap = new Map<string, PlanRow>(planRows.map((r) => [r.id, r]))
+  const insidePlan = new Map<string, Set<string>>()
+  for (const plan of planRows) {
+    const codes = [...new Set(inputs.filter((i) => i.planId === plan.id).map((i) => i.regionCode))]
+    insidePlan.set(plan.id, await regionsRepo.within(plan.regionCode, codes))
+  }
+
+  const errors: FieldError[] = []
+  let code: ApiError['code'] | undefined
+  const out: ValueData[] = []
+  inputs.forEach((input, i) => {
+    const prefix = pointer(i)
+    const row = rowNumbers ? { row: i + 1 } : {}
+    const fail = (c: ApiError['code'], e: FieldError[]) => {
+      code ??= c
+      errors.push(...e.map((x) => ({ ...row, ...x })))
+    }
+    if (!existingRegions.has(input.regionCode)) {
+      fail('REFERENCE_NOT_FOUND', [{ field: `${prefix}/regionCode`, code: 'not-found', message: `no region has code ${input.regionCode}` }])
+    }
+    if (input.kind === 'target' && input.planId != null) {
+      const plan = planMap.get(input.planId)
+      if (plan === undefined) {
+        fail('REFERENCE_NOT_FOUND', [{ field: `${prefix}/planId`, code: 'not-found', message: `no plan has id ${input.planId}` }])
+      } else {
+        if (existingRegions.has(input.regionCode) && insidePlan.get(plan.id)?.has(input.regionCode) !== true) {
+          fail('TARGET_OUTSIDE_PLAN', [{ field: `${prefix}/regionCode`, code: 'outside-plan', message: `${input.regionCode} is not ${plan.regionCode} or a region below it` }])
+        }
+        const fromYear = input.fromYear ?? input.year
+        if (fromYear < plan.startYear || input.year > plan.endYear) {
+          fail('TARGET_OUTSIDE_PLAN', [{ field: `${prefix}/year`, code: 'outside-plan', message: `period ${fromYear}-${input.year} is not within the plan's years ${plan.startYear}-${plan.endYear}` }])
+        }
+      }
+    }
+    try {
+      out.push(toValueData(input, indicatorMap.get(input.indicatorCode), prefix))
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e
+      fail(e.code, e.errors ?? [])
+    }
+  })
+  if (errors.length > 0) {
+    const only = errors.length === 1 ? errors[0]! : undefined
+    throw new ApiError(code!, only !== undefined ? `${only.field ?? ''}: ${only.message}.` : `${errors.length} problems; see errors.`, { errors })
+  }
+  return out
+}

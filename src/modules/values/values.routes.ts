@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { sendResource } from '../../lib/conditional.ts'
+import { decodeCursor, pageOf } from '../../lib/pagination.ts'
+import { problems } from '../../lib/problem.ts'
+import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
+import { createValuesRepository } from './values.repository.ts'
+import { parseBreakdownFilter, toValueResource, type ValueRow } from './values.rules.ts'
+import { Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
+import { createValuesService, valueNotFound } from './values.service.ts'
+
+const tags = ['values']
+export const valueCursorKey = (r: ValueRow) => [r.year, r.id]
+
+const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = createValuesRepository(app.db)
+  const service = createValuesService(app.db)
+
+  app.get('/values', {
+    schema: {
+      tags,
+      operationId: 'listValues',
+      summary: 'List yearly values',
+      description: [
+        'Targets and actuals ordered by year, then id. Filters combine with AND:',
+        '`region` (with `includeDescendants=true` also every region below it), `indicator`, `kind`, `plan`,',
+        '`from`/`to` (the period `fromYear..year` lies within `from..to`), `status` (actuals) and `breakdown`',
+        '(default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all).'
+      ].join(' '),
+      querystring: ValueListQuery,
+      response: { 200: ValuePage, ...problems(400) }
+    }
+  }, async (request) => {
+    const { limit = 100, cursor, breakdown, ...filter } = request.query
+    const after = decodeCursor(cursor, ['number', 'number']) as [number, number] | undefined
+    const rows = await repo.list({ ...filter, breakdown: parseBreakdownFilter(breakdown), after, limit })
+    const page = pageOf(rows, limit, valueCursorKey)
+    return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
+  })
+
+  app.post('/values', {
+    schema: {
+      tags,
+      operationId: 'createValue',
+      summary: 'Register one yearly value',
+      description: [
+        'Creates one actual or target. An actual is keyed by (region, indicator, fromYear..year, breakdown);',
+        'a target also by its plan. 409 `VALUE_EXISTS` when the key is taken (PATCH the existing value instead).',
+        'The value must lie within the indicator\'s min/max (422 `VALUE_OUT_OF_RANGE`). Target-only fields on an',
+        'actual, or actual-only fields on a target, are refused (422). A target must lie within its plan\'s region',
+        '(or below it) and years (422 `TARGET_OUTSIDE_PLAN`).'
+      ].join(' '),
+      body: ValueCreate,
+      response: { 201: Value, ...problems(400, 409, 415, 422) }
+    }
+  }, async (request, reply) => {
+    const row = await service.create(request.body)
+    reply.header('location', `/v1/values/${row.id}`)
+    return sendResource(request, reply, toValueResource(row), 201)
+  })
+
+  app.get('/values/:id', {
+    schema: {
+      tags,
+      operationId: 'getValue',
+      summary: 'Get a yearly value',
+      description: 'One value with its ETag; 304 when If-None-Match names the current ETag.',
+      params: ValueParams,
+      response: { 200: Value, ...NOT_MODIFIED, ...problems(400, 404) }
+    }
+  }, async (request, reply) => {
+    const row = await repo.get(request.params.id)
+    if (row === undefined) throw valueNotFound(request.params.id)
+    return sendResource(request, reply, toValueResource(row))
+  })
+
+  app.patch('/values/:id', {
+    schema: {
+      tags,
+      operationId: 'patchValue',
+      summary: 'Revise a yearly value',
+      description: 'JSON merge patch (RFC 7396) of one value: the result is checked like a new value (range, kind rules, key conflicts give 409). The kind cannot change. Send If-Match to avoid overwriting someone else\'s revision (412).',
+      params: ValueParams,
+      body: ValuePatch,
+      response: { 200: Value, ...problems(400, 404, 409, 412, 415, 422) }
+    }
+  }, async (request, reply) => sendResource(request, reply, toValueResource(await service.patch(request, request.params.id, request.body))))
+
+  app.delete('/values/:id', {
+    schema: {
+      tags,
+      operationId: 'deleteValue',
+      summary: 'Delete a yearly value',
+      description: 'Deletes one value. If-Match guards against deleting a revision you have not seen (412).',
+      params: ValueParams,
+      response: { ...NO_CONTENT, ...problems(400, 404, 412) }
+    }
+  }, async (request, reply) => {
+    await service.remove(request, request.params.id)
+    return reply.code(204).send(null)
+  })
+}
+
+export default valuesRoutes

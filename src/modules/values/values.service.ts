@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify'
+import type { Db } from '../../db/client.ts'
+import { assertIfMatch } from '../../lib/conditional.ts'
+import { ApiError } from '../../lib/errors.ts'
+import { checkValues } from './values.references.ts'
+import { createValuesRepository } from './values.repository.ts'
+import { rowToInput, type ValueInput, type ValueRow } from './values.rules.ts'
+import type { ValueCreate, ValuePatch } from './values.schemas.ts'
+
+export function valueNotFound (id: number): ApiError {
+  return new ApiError('VALUE_NOT_FOUND', `No yearly value has id ${id}.`)
+}
+
+export function createValuesService (db: Db) {
+  return {
+    /** POST: one new value; 409 `VALUE_EXISTS` when its natural key is taken. */
+    async create (body: ValueCreate): Promise<ValueRow> {
+      return db.transaction(async (tx) => {
+        const [data] = await checkValues(tx, [body as ValueInput], () => '/body', false)
+        return createValuesRepository(tx).insert(data!)
+      })
+    },
+
+    /** PATCH: merges the patch into the stored value and checks the result like a new one. */
+    async patch (request: FastifyRequest, id: number, patch: ValuePatch): Promise<ValueRow> {
+      return db.transaction(async (tx) => {
+        const repo = createValuesRepository(tx)
+        const existing = await repo.get(id, true)
+        if (existing === undefined) throw valueNotFound(id)
+        assertIfMatch(request, existing.revision)
+        const current = rowToInput(existing)
+        const merged = { ...current } as Record<string, unknown>
+        for (const [k, val] of Object.entries(patch)) merged[k] = val
+        // A period given only by `year` keeps its length unless fromYear is sent too.
+        if (patch.year !== undefined && patch.fromYear === undefined && existing.fromYear === existing.year) merged.fromYear = patch.year
+        const [data] = await checkValues(tx, [merged as ValueInput], () => '/body', false)
+        return repo.update(id, data!)
+      })
+    },
+
+    async remove (request: FastifyRequest, id: number): Promise<void> {
+      await db.transaction(async (tx) => {
+        const repo = createValuesRepository(tx)
+        const existing = await repo.get(id, true)
+        if (existing === undefined) throw valueNotFound(id)
+        assertIfMatch(request, existing.revision)
+        await repo.delete(id)
+      })
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+import { catalogue } from '../lib/errors.ts'
+
+const errorTable = Object.entries(catalogue)
+  .map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} |`).join('\n')
+
+const description = `
+A registry of disability-services indicators for disabled persons' federations (残疾人联合会)
+at province, city and county level: administrative regions, planning documents, an
+indicator catalogue, and yearly values (targets set by plans and actuals reported by regions).
+
+残疾人事业指标登记库：收录各级残联五年规划、年度工作要点和工作总结中的指标、目标值与实际值，
+按行政区划逐年登记，供各级残联、民政和人社部门的业务系统通过统一接口读写。
+
+**Conventions**
+- Request bodies are validated strictly: no type coercion, unknown properties are rejected (400).
+- Decimals are accepted as JSON numbers or strings and always answered as strings.
+- Lists are paginated: \`limit\` (default 100, max 1000) and the opaque \`cursor\` from
+  the previous page's \`nextCursor\` (null on the last page).
+- Single resources carry an \`ETag\` (their revision). \`If-None-Match\` gives 304;
+  \`If-Match\` on PUT, PATCH and DELETE gives 412 when stale.
+- PATCH bodies are JSON merge patches (RFC 7396): a field sent replaces, \`null\` clears
+  an optional field. \`application/json\` and \`application/merge-patch+json\` are both accepted.
+- Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`:
+
+| code | status | title |
+| --- | --- | --- |
+${errorTable}
+`.trim()
+
+export const openapiInfo = {
+  title: 'Disability-services indicator registry',
+  version: '1.0.0',
+  description,
+  contact: { name: 'Registry maintainers' }
+}
+
+export default fp(async (app) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: openapiInfo,
+      servers: [{ url: '/', description: 'This server' }],
+      // Reads and writes are anonymous until access control lands (tokens, issue #6).
+      security: [{}],
+      tags: [
+        { name: 'regions', description: 'Administrative divisions keyed by statistical division code (行政区划)' },
+        { name: 'indicators', description: 'The indicator catalogue (指标目录)' },
+        { name: 'plans', description: 'Planning documents and their target tables (规划、工作要点、工作总结)' },
+        { name: 'values', description: 'Yearly values: targets and actuals (年度目标值与实际值)' },
+        { name: 'health', description: 'Liveness and readiness probes' }
+      ]
+    },
+    refResolver: {
+      // Name shared schemas after their $id in components.schemas (e.g. Problem).
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}, { name: 'openapi' })

@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { constraintProblem, isUnavailable } from '../db/errors.ts'
+import { ApiError, catalogue, problemType, type ErrorCode, type FieldError } from '../lib/errors.ts'
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from '../lib/problem.ts'
+
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE'
+}
+
+const partNames: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' }
+
+function validationErrors (err: FastifyError): FieldError[] {
+  const part = partNames[err.validationContext ?? 'body'] ?? 'body'
+  return (err.validation ?? []).map((v) => {
+    let pointer = v.instancePath
+    const params = v.params as Record<string, unknown>
+    if (v.keyword === 'additionalProperties') pointer += `/${String(params.additionalProperty)}`
+    if (v.keyword === 'required') pointer += `/${String(params.missingProperty)}`
+    let message = v.message ?? 'is not valid'
+    if (v.keyword === 'additionalProperties') message = 'is not a known property'
+    if (v.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `must be one of: ${params.allowedValues.join(', ')}`
+    return { field: `/${part}${pointer}`, code: v.keyword, message }
+  })
+}
+
+/** Turns any error into RFC 9457 problem details; never shows SQL, stacks or table names. */
+export function toApiError (err: FastifyError | Error, request: FastifyRequest): ApiError {
+  if (err instanceof ApiError) return err
+  const fe = err as FastifyError
+  if (fe.validation !== undefined) {
+    return new ApiError('VALIDATION_FAILED', 'The request does not match the schema; see errors.', { errors: validationErrors(fe) })
+  }
+  if (fe.code !== undefined && fastifyCodes[fe.code] !== undefined) {
+    const code = fastifyCodes[fe.code]!
+    const detail = code === 'INVALID_JSON' ? 'The body is not valid JSON.' : fe.message
+    return new ApiError(code, detail)
+  }
+  if (isUnavailable(err)) {
+    return new ApiError('DATABASE_UNAVAILABLE', 'The database is unavailable; the request changed nothing. Retry later.', { headers: { 'retry-after': '2' } })
+  }
+  const mapped = constraintProblem(err, request.method)
+  if (mapped !== undefined) return mapped
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const code = (Object.keys(catalogue) as ErrorCode[]).find((c) => catalogue[c].status === fe.statusCode) ?? 'VALIDATION_FAILED'
+    // Fastify's own 4xx messages (e.g. prototype poisoning, bad headers) carry no internals.
+    return new ApiError(code, fe.message)
+  }
+  return new ApiError('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.')
+}
+
+export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: ApiError) {
+  const entry = catalogue[problem.code]
+  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value)
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send({
+    type: problemType(problem.code),
+    title: entry.title,
+    status: problem.status,
+    detail: problem.message,
+    instance: request.url.split('?')[0] ?? request.url,
+    code: problem.code,
+    ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
+    requestId: String(request.id)
+  })
+}
+
+export default fp(async (app) => {
+  app.addSchema(ProblemSchema)
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const problem = toApiError(err, request)
+    if (problem.status >= 500) {
+      request.log.error({ err }, 'request failed')
+    } else {
+      request.log.info({ code: problem.code }, 'request rejected')
+    }
+    return sendProblem(reply, request, problem)
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    return sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route serves ${request.method} ${request.url.split('?')[0]}.`))
+  })
+}, { name: 'problem-details' })

@@ -1,0 +1,54 @@
+import Fastify from 'fastify'
+import app from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { openDatabase } from './db/client.ts'
+import { buildOptions } from './options.ts'
+
+async function main () {
+  const config = loadConfig()
+  const server = Fastify(buildOptions(config))
+  const log = server.log
+
+  const embedded = config.DATABASE_URL === undefined
+  log.info({ database: embedded ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL' }, 'opening the database')
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger: log as never })
+  await database.migrate()
+  log.info('migrations applied')
+
+  await server.register(app, { database })
+
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) {
+      log.warn({ signal }, 'second signal while shutting down; still draining')
+      return
+    }
+    closing = true
+    log.info({ signal }, 'shutting down: draining requests, then closing the database')
+    const timer = setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting')
+      process.exit(1)
+    }, 10_000)
+    timer.unref()
+    try {
+      await server.close()
+      process.exitCode = 0
+    } catch (err) {
+      log.error({ err }, 'error while shutting down')
+      process.exitCode = 1
+    }
+  }
+  process.on('SIGTERM', (s) => { shutdown(s).catch(() => {}) })
+  process.on('SIGINT', (s) => { shutdown(s).catch(() => {}) })
+
+  await server.listen({ port: config.PORT, host: config.HOST })
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message)
+  } else {
+    console.error('failed to start:', err)
+  }
+  process.exit(1)
+})
