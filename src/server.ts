@@ -1,8 +1,15 @@
 import Fastify from 'fastify'
 import app from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
-import { openDatabase } from './db/client.ts'
+import { openDatabase, type Database } from './db/client.ts'
+import { regions } from './db/schema.ts'
+import { loadSeed } from './seed/load.ts'
 import { buildOptions } from './options.ts'
+
+async function isEmpty (database: Database): Promise<boolean> {
+  const rows = await database.db.select({ code: regions.code }).from(regions).limit(1)
+  return rows.length === 0
+}
 
 async function main () {
   const config = loadConfig()
@@ -14,6 +21,11 @@ async function main () {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger: log as never })
   await database.migrate()
   log.info('migrations applied')
+  if (embedded && config.SEED_ON_FIRST_START && await isEmpty(database)) {
+    log.info('first start on an empty embedded database: loading the seed dataset (national regions, indicators, five plans); this takes a few seconds')
+    const summary = await loadSeed(database.db, log as never)
+    log.info({ summary }, 'seed dataset loaded')
+  }
 
   await server.register(app, { database })
 

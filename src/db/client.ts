@@ -76,7 +76,7 @@ async function openPostgres (connectionString: string, max: number, logger: Logg
     },
     migrationsApplied: () => migrationsApplied(db),
     async ping () { await pool.query('select 1') },
-    async close () { await pool.end() }
+    async close () { if (!pool.ended) await pool.end() }
   }
 }
 

@@ -52,7 +52,6 @@ export function toValueData (input: ValueInput, indicator: IndicatorRow | undefi
     const hasValue = input.value !== undefined && input.value !== null
     const hasText = input.qualitative !== undefined && input.qualitative !== null
     if (!hasValue && !hasText) err('value', 'required', 'a target needs a value, or `qualitative` text when it has no number')
-    if (!hasValue && input.comparator !== undefined && input.comparator !== null) err('comparator', 'needs-value', 'a qualitative target has no comparator')
   }
   if (denominator !== null && compareDecimal(denominator, '0') <= 0) err('denominator', 'positive', 'must be greater than 0')
 
@@ -93,7 +92,8 @@ export function toValueData (input: ValueInput, indicator: IndicatorRow | undefi
     numerator,
     denominator,
     asOf: isTarget ? null : (input.asOf ?? null),
-    comparator: isTarget && value !== null ? (input.comparator ?? 'at-least') : null,
+    // A qualitative target keeps a comparator only when one is stated (各单位1名以上).
+    comparator: isTarget ? (input.comparator ?? (value !== null ? 'at-least' : null)) : null,
     binding: isTarget ? (input.binding ?? 'expected') : null,
     baselineYear: isTarget ? (input.baselineYear ?? null) : null,
     baselineValue: isTarget ? baselineValue : null,

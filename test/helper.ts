@@ -1,0 +1,237 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
+import pg from 'pg'
+import pino from 'pino'
+import app from '../src/app.ts'
+import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
+import { buildOptions } from '../src/options.ts'
+
+/**
+ * Test databases. Every test file gets a clean, migrated database of its own:
+ * - PostgreSQL (DATABASE_URL set): CREATE DATABASE ... TEMPLATE of a migrated template;
+ * - PGlite (default): a copy of a migrated template data folder.
+ * Templates are built once per migration set (keyed by a hash of migrations/) under a lock,
+ * so parallel test processes share them.
+ */
+const silent = pino({ level: 'silent' })
+
+async function migrationsHash (): Promise<string> {
+  const hash = createHash('sha256')
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) await walk(full)
+      else hash.update(entry.name).update(await readFile(full))
+    }
+  }
+  await walk(migrationsFolder)
+  return hash.digest('hex').slice(0, 12)
+}
+
+const exists = async (p: string) => stat(p).then(() => true, () => false)
+
+async function withDirLock<T> (lockDir: string, fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(lockDir)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // A lock older than two minutes belongs to a crashed run.
+      const age = Date.now() - (await stat(lockDir).then((s) => s.mtimeMs, () => Date.now()))
+      if (age > 120_000) await rm(lockDir, { recursive: true, force: true })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    await rm(lockDir, { recursive: true, force: true })
+  }
+}
+
+async function pgliteTemplate (): Promise<string> {
+  const root = path.join(os.tmpdir(), 'indicator-registry-tests', await migrationsHash())
+  const template = path.join(root, 'template')
+  if (await exists(template)) return template
+  await mkdir(root, { recursive: true })
+  return withDirLock(path.join(root, 'lock'), async () => {
+    if (await exists(template)) return template
+    const building = path.join(root, `building-${process.pid}`)
+    await rm(building, { recursive: true, force: true })
+    const database = await openDatabase({ dataDir: building, logger: silent })
+    await database.migrate()
+    await database.close()
+    await rename(building, template)
+    return template
+  })
+}
+
+async function pgAdmin<T> (databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const url = new URL(databaseUrl)
+  url.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: url.toString() })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+function withDatabase (databaseUrl: string, name: string): string {
+  const url = new URL(databaseUrl)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+async function pgTemplate (databaseUrl: string): Promise<string> {
+  const name = `ir_tpl_${await migrationsHash()}`
+  await pgAdmin(databaseUrl, async (client) => {
+    await client.query('select pg_advisory_lock(4242001)')
+    try {
+      const found = await client.query('select 1 from pg_database where datname = $1', [name])
+      if (found.rowCount === 0) {
+        const building = `${name}_building`
+        await client.query(`drop database if exists ${building} with (force)`)
+        await client.query(`create database ${building}`)
+        const database = await openDatabase({ databaseUrl: withDatabase(databaseUrl, building), dataDir: '', logger: silent })
+        await database.migrate()
+        await database.close()
+        await client.query(`alter database ${building} rename to ${name}`)
+      }
+    } finally {
+      await client.query('select pg_advisory_unlock(4242001)')
+    }
+  })
+  return name
+}
+
+/** A clean migrated database for one test file; `drop` removes it. */
+export async function freshDatabase (): Promise<{ database: Database, drop: () => Promise<void>, url?: string }> {
+  const databaseUrl = process.env.DATABASE_URL
+  const unique = `${process.pid}_${randomBytes(4).toString('hex')}`
+  if (databaseUrl !== undefined && databaseUrl !== '') {
+    const template = await pgTemplate(databaseUrl)
+    const name = `ir_test_${unique}`
+    await pgAdmin(databaseUrl, (c) => c.query(`create database ${name} template ${template}`))
+    const url = withDatabase(databaseUrl, name)
+    const database = await openDatabase({ databaseUrl: url, dataDir: '', logger: silent, poolMax: 4 })
+    return {
+      database,
+      url,
+      drop: async () => {
+        await database.close()
+        await pgAdmin(databaseUrl, (c) => c.query(`drop database if exists ${name} with (force)`))
+      }
+    }
+  }
+  const template = await pgliteTemplate()
+  const dir = path.join(os.tmpdir(), 'indicator-registry-tests', `db-${unique}`)
+  await cp(template, dir, { recursive: true })
+  const database = await openDatabase({ dataDir: dir, logger: silent, pglite: await PGlite.create(dir) })
+  return {
+    database,
+    drop: async () => {
+      await database.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** The app as production builds it (same options, same validator), on a clean database. */
+export async function build (t: Teardown): Promise<FastifyInstance> {
+  const { database, drop } = await freshDatabase()
+  const server = Fastify(buildOptions({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', BODY_LIMIT: 1_048_576 }))
+  await server.register(app, { database })
+  await server.ready()
+  t.teardown(async () => {
+    await server.close()
+    await drop()
+  })
+  return server
+}
+
+/** JSON body of a response (throws with the body text when it is not JSON). */
+export function json<T = any> (res: LightMyRequestResponse): T {
+  return JSON.parse(res.body) as T
+}
+
+/** Shorthand for a JSON request through app.inject. */
+export function call (server: FastifyInstance, method: InjectOptions['method'], url: string, body?: unknown, headers: Record<string, string> = {}) {
+  return server.inject({
+    method,
+    url,
+    headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {})
+  })
+}
+
+// Factories with readable defaults ---------------------------------------------------
+
+export const zhejiangTree = [
+  { code: '100000', name: '中华人民共和国', level: 'national' },
+  { code: '330000', name: '浙江省', level: 'province', parentCode: '100000' },
+  { code: '331000', name: '台州市', level: 'prefecture', parentCode: '330000' },
+  { code: '331003', name: '黄岩区', level: 'county', parentCode: '331000' },
+  { code: '331004', name: '路桥区', level: 'county', parentCode: '331000' },
+  { code: '330600', name: '绍兴市', level: 'prefecture', parentCode: '330000' },
+  { code: '330683', name: '嵊州市', level: 'county', parentCode: '330600' },
+  { code: '330683001', name: '剡湖街道', level: 'township', parentCode: '330683' },
+  { code: '420000', name: '湖北省', level: 'province', parentCode: '100000' },
+  { code: '429004', name: '仙桃市', level: 'county', parentCode: '420000' }
+]
+
+export async function createRegions (server: FastifyInstance, regions = zhejiangTree) {
+  for (const r of regions) {
+    const res = await call(server, 'POST', '/v1/regions', r)
+    if (res.statusCode !== 201) throw new Error(`region ${r.code}: ${res.statusCode} ${res.body}`)
+  }
+}
+
+export function indicatorBody (overrides: Record<string, unknown> = {}) {
+  return {
+    code: 'hardship-subsidy-coverage',
+    name: '困难残疾人生活补贴覆盖率',
+    nameEn: 'Hardship living-subsidy coverage',
+    domain: 'income',
+    unit: 'percent',
+    aggregation: 'ratio',
+    direction: 'increase',
+    min: 0,
+    max: 100,
+    ...overrides
+  }
+}
+
+export async function createIndicator (server: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const res = await call(server, 'POST', '/v1/indicators', indicatorBody(overrides))
+  if (res.statusCode !== 201) throw new Error(`indicator: ${res.statusCode} ${res.body}`)
+  return json(res)
+}
+
+export function planBody (overrides: Record<string, unknown> = {}) {
+  return {
+    id: 'huangyan-14th-fyp',
+    title: '黄岩区残疾人事业发展“十四五”规划',
+    kind: 'five-year-plan',
+    regionCode: '331003',
+    startYear: 2021,
+    endYear: 2025,
+    baselineYear: 2020,
+    ...overrides
+  }
+}
+
+export async function createPlan (server: FastifyInstance, overrides: Record<string, unknown> = {}) {
+  const res = await call(server, 'POST', '/v1/plans', planBody(overrides))
+  if (res.statusCode !== 201) throw new Error(`plan: ${res.statusCode} ${res.body}`)
+  return json(res)
+}
