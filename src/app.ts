@@ -27,6 +27,10 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   fastify.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' },
     fastify.getDefaultJsonParser('error', 'error'))
 
+  // JSON is the only body format besides the ones declared per route: a text/plain body
+  // would otherwise reach validation as a string and get a confusing 400 instead of 415.
+  fastify.removeContentTypeParser('text/plain')
+
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

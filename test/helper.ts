@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
@@ -9,6 +10,7 @@ import pino from 'pino'
 import app from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { buildOptions } from '../src/options.ts'
+import { loadSeed, seedFolder } from '../src/seed/load.ts'
 
 /**
  * Test databases. Every test file gets a clean, migrated database of its own:
@@ -19,7 +21,8 @@ import { buildOptions } from '../src/options.ts'
  */
 const silent = pino({ level: 'silent' })
 
-async function migrationsHash (): Promise<string> {
+/** Templates are rebuilt whenever the migrations or the seed data change. */
+async function templateHash (): Promise<string> {
   const hash = createHash('sha256')
   const walk = async (dir: string): Promise<void> => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -29,6 +32,7 @@ async function migrationsHash (): Promise<string> {
     }
   }
   await walk(migrationsFolder)
+  await walk(fileURLToPath(seedFolder))
   return hash.digest('hex').slice(0, 12)
 }
 
@@ -54,21 +58,30 @@ async function withDirLock<T> (lockDir: string, fn: () => Promise<T>): Promise<T
   }
 }
 
-async function pgliteTemplate (): Promise<string> {
-  const root = path.join(os.tmpdir(), 'indicator-registry-tests', await migrationsHash())
-  const template = path.join(root, 'template')
+export type Flavour = 'empty' | 'seeded'
+
+async function pgliteTemplate (flavour: Flavour): Promise<string> {
+  const root = path.join(os.tmpdir(), 'indicator-registry-tests', await templateHash())
+  const template = path.join(root, flavour)
   if (await exists(template)) return template
   await mkdir(root, { recursive: true })
-  return withDirLock(path.join(root, 'lock'), async () => {
+  const base = flavour === 'seeded' ? await pgliteTemplate('empty') : undefined
+  return withDirLock(path.join(root, `lock-${flavour}`), async () => {
     if (await exists(template)) return template
-    const building = path.join(root, `building-${process.pid}`)
+    const building = path.join(root, `building-${flavour}-${process.pid}`)
     await rm(building, { recursive: true, force: true })
+    if (base !== undefined) await cp(base, building, { recursive: true })
     const database = await openDatabase({ dataDir: building, logger: silent })
-    await database.migrate()
+    await prepare(database, flavour)
     await database.close()
     await rename(building, template)
     return template
   })
+}
+
+async function prepare (database: Database, flavour: Flavour) {
+  await database.migrate()
+  if (flavour === 'seeded') await loadSeed(database.db, silent)
 }
 
 async function pgAdmin<T> (databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -90,34 +103,35 @@ function withDatabase (databaseUrl: string, name: string): string {
   return url.toString()
 }
 
-async function pgTemplate (databaseUrl: string): Promise<string> {
-  const name = `ir_tpl_${await migrationsHash()}`
+async function pgTemplate (databaseUrl: string, flavour: Flavour): Promise<string> {
+  const name = `ir_tpl_${await templateHash()}_${flavour}`
+  const base = flavour === 'seeded' ? await pgTemplate(databaseUrl, 'empty') : undefined
   await pgAdmin(databaseUrl, async (client) => {
-    await client.query('select pg_advisory_lock(4242001)')
+    await client.query('select pg_advisory_lock(4242001, $1)', [flavour === 'empty' ? 1 : 2])
     try {
       const found = await client.query('select 1 from pg_database where datname = $1', [name])
       if (found.rowCount === 0) {
         const building = `${name}_building`
         await client.query(`drop database if exists ${building} with (force)`)
-        await client.query(`create database ${building}`)
+        await client.query(`create database ${building}${base !== undefined ? ` template ${base}` : ''}`)
         const database = await openDatabase({ databaseUrl: withDatabase(databaseUrl, building), dataDir: '', logger: silent })
-        await database.migrate()
+        await prepare(database, flavour)
         await database.close()
         await client.query(`alter database ${building} rename to ${name}`)
       }
     } finally {
-      await client.query('select pg_advisory_unlock(4242001)')
+      await client.query('select pg_advisory_unlock(4242001, $1)', [flavour === 'empty' ? 1 : 2])
     }
   })
   return name
 }
 
 /** A clean migrated database for one test file; `drop` removes it. */
-export async function freshDatabase (): Promise<{ database: Database, drop: () => Promise<void>, url?: string }> {
+export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ database: Database, drop: () => Promise<void>, url?: string }> {
   const databaseUrl = process.env.DATABASE_URL
   const unique = `${process.pid}_${randomBytes(4).toString('hex')}`
   if (databaseUrl !== undefined && databaseUrl !== '') {
-    const template = await pgTemplate(databaseUrl)
+    const template = await pgTemplate(databaseUrl, flavour)
     const name = `ir_test_${unique}`
     await pgAdmin(databaseUrl, (c) => c.query(`create database ${name} template ${template}`))
     const url = withDatabase(databaseUrl, name)
@@ -131,7 +145,7 @@ export async function freshDatabase (): Promise<{ database: Database, drop: () =
       }
     }
   }
-  const template = await pgliteTemplate()
+  const template = await pgliteTemplate(flavour)
   const dir = path.join(os.tmpdir(), 'indicator-registry-tests', `db-${unique}`)
   await cp(template, dir, { recursive: true })
   const database = await openDatabase({ dataDir: dir, logger: silent, pglite: await PGlite.create(dir) })
@@ -147,8 +161,8 @@ export async function freshDatabase (): Promise<{ database: Database, drop: () =
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
-export async function build (t: Teardown): Promise<FastifyInstance> {
-  const { database, drop } = await freshDatabase()
+export async function build (t: Teardown, options: { seed?: boolean } = {}): Promise<FastifyInstance> {
+  const { database, drop } = await freshDatabase(options.seed === true ? 'seeded' : 'empty')
   const server = Fastify(buildOptions({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', BODY_LIMIT: 1_048_576 }))
   await server.register(app, { database })
   await server.ready()
@@ -234,4 +248,18 @@ export async function createPlan (server: FastifyInstance, overrides: Record<str
   const res = await call(server, 'POST', '/v1/plans', planBody(overrides))
   if (res.statusCode !== 201) throw new Error(`plan: ${res.statusCode} ${res.body}`)
   return json(res)
+}
+
+/** Every item of a paginated list, following nextCursor to the end. */
+export async function collect<T = any> (server: FastifyInstance, url: string): Promise<T[]> {
+  const items: T[] = []
+  let cursor: string | null = null
+  do {
+    const page: LightMyRequestResponse = await server.inject(`${url}${url.includes('?') ? '&' : '?'}limit=1000${cursor !== null ? `&cursor=${cursor}` : ''}`)
+    if (page.statusCode !== 200) throw new Error(`${url}: ${page.statusCode} ${page.body}`)
+    const body: { items: T[], nextCursor: string | null } = json(page)
+    items.push(...body.items)
+    cursor = body.nextCursor
+  } while (cursor !== null)
+  return items
 }

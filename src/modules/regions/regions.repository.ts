@@ -19,8 +19,10 @@ export function createRegionsRepository (db: Db) {
       const conditions = [
         filter.parent !== undefined ? eq(regions.parentCode, filter.parent) : undefined,
         filter.level !== undefined ? eq(regions.level, filter.level) : undefined,
+        // A code matches by prefix: the pattern of likePattern without its leading %, so
+        // wildcards in `q` stay escaped (`q=%` must not match every code).
         filter.q !== undefined
-          ? or(ilike(regions.name, likePattern(filter.q)), ilike(regions.nameEn, likePattern(filter.q)), ilike(regions.code, `${filter.q.replace(/[\\%_]/g, '')}%`))
+          ? or(ilike(regions.name, likePattern(filter.q)), ilike(regions.nameEn, likePattern(filter.q)), ilike(regions.code, likePattern(filter.q).slice(1)))
           : undefined,
         filter.after !== undefined ? gt(regions.code, filter.after) : undefined
       ]

@@ -21,11 +21,11 @@ export async function checkValues (db: Db, inputs: ValueInput[], pointer: (i: nu
   const regionCodes = [...new Set(inputs.map((i) => i.regionCode))]
   const regionsRepo = createRegionsRepository(db)
 
-  const [indicatorRows, planRows, existingRegions] = await Promise.all([
-    indicatorCodes.length > 0 ? db.select().from(indicators).where(inArray(indicators.code, indicatorCodes)) : [],
-    planIds.length > 0 ? db.select().from(plans).where(inArray(plans.id, planIds)) : [],
-    regionsRepo.existing(regionCodes)
-  ])
+  // One after another: inside a transaction `db` is a single connection, and pg deprecates
+  // (pg@9 refuses) a query sent while another is still running on the same client.
+  const indicatorRows = indicatorCodes.length > 0 ? await db.select().from(indicators).where(inArray(indicators.code, indicatorCodes)) : []
+  const planRows = planIds.length > 0 ? await db.select().from(plans).where(inArray(plans.id, planIds)) : []
+  const existingRegions = await regionsRepo.existing(regionCodes)
   const indicatorMap = new Map<string, IndicatorRow>(indicatorRows.map((r) => [r.code, r]))
   const planMap = new Map<string, PlanRow>(planRows.map((r) => [r.id, r]))
   const insidePlan = new Map<string, Set<string>>()
