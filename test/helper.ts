@@ -135,7 +135,7 @@ export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ data
     const name = `ir_test_${unique}`
     await pgAdmin(databaseUrl, (c) => c.query(`create database ${name} template ${template}`))
     const url = withDatabase(databaseUrl, name)
-    const database = await openDatabase({ databaseUrl: url, dataDir: '', logger: silent, poolMax: 4 })
+    const database = await openDatabase({ databaseUrl: url, dataDir: '', logger: silent, poolMax: 8 })
     return {
       database,
       url,

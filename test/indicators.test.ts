@@ -133,7 +133,7 @@ t.test('indicators', async (t) => {
     for (const bad of [cursor.slice(2), Buffer.from('[1]').toString('base64url'), Buffer.from('{}').toString('base64url')]) {
       const res = await call(app, 'GET', `/v1/indicators?cursor=${bad}`)
       assertProblem(t, res, 400, 'INVALID_CURSOR')
-      t.same(fields(res), ['cursor'])
+      t.same(fields(res), ['/query/cursor'])
     }
     assertProblem(t, await call(app, 'GET', '/v1/indicators?limit=1001'), 400, 'VALIDATION_FAILED')
   })

@@ -137,7 +137,7 @@ t.test('regions', async (t) => {
     for (const bad of [cursor.slice(3), foreign, tooLong, notJson]) {
       const res = await call(app, 'GET', `/v1/regions?cursor=${bad}`)
       assertProblem(t, res, 400, 'INVALID_CURSOR')
-      t.same(fields(res), ['cursor'])
+      t.same(fields(res), ['/query/cursor'])
     }
     assertProblem(t, await call(app, 'GET', `/v1/regions/100000/descendants?cursor=${foreign}`), 400, 'INVALID_CURSOR')
     assertProblem(t, await call(app, 'GET', '/v1/regions?cursor=%21%21'), 400, 'VALIDATION_FAILED')
@@ -257,12 +257,12 @@ t.test('regions', async (t) => {
     const same = await call(app, 'PUT', '/v1/regions/440300', body)
     t.equal(same.statusCode, 200)
     t.notOk(same.headers.location, 'no Location when replacing')
-    t.equal(same.headers.etag, '"2"')
+    t.equal(same.headers.etag, '"1"', 'a replacement that changes nothing keeps the revision')
 
     const { nameEn: _omitted, ...withoutEnglish } = body
     const replaced = await call(app, 'PUT', '/v1/regions/440300', withoutEnglish)
     t.equal(replaced.statusCode, 200)
-    t.match(json(replaced), { code: '440300', name: '深圳市', nameEn: null, revision: 3 }, 'an omitted optional field is cleared')
+    t.match(json(replaced), { code: '440300', name: '深圳市', nameEn: null, revision: 2 }, 'an omitted optional field is cleared')
     t.same(json(await call(app, 'GET', '/v1/regions/440300')), json(replaced))
 
     assertProblem(t, await call(app, 'PUT', '/v1/regions/440301', { ...body, level: 'prefecture' }), 422, 'REGION_LEVEL_MISMATCH')

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import {
-  bigint, check, date, foreignKey, index, integer, numeric, pgEnum, pgTable, text, timestamp, unique
+  bigint, check, customType, date, foreignKey, index, integer, jsonb, numeric, pgEnum, pgTable, primaryKey, text, timestamp, unique
 } from 'drizzle-orm/pg-core'
 
 // Enumerations are the vocabulary of shared/DESIGN.md; the API schemas import them from here
@@ -44,8 +44,13 @@ export const disabilityGrade = pgEnum('disability_grade', grades)
 export const sex = pgEnum('sex', sexes)
 export const area = pgEnum('area', areas)
 
+/** The actor of the current write transaction (migrations/0001_actor_function.sql). */
+export const currentActor = sql`registry_actor()`
+
 const timestamps = {
   revision: integer('revision').notNull().default(1),
+  /** Who made the latest revision (token id; 'anonymous' while access control is off). */
+  updatedBy: text('updated_by').notNull().default(currentActor),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
 }
@@ -152,4 +157,59 @@ export const yearlyValues = pgTable('yearly_values', {
   check('yearly_values_target_has_value', sql`${t.kind} = 'actual' or ${t.value} is not null or ${t.qualitative} is not null`)
 ])
 
-export const schema = { regions, indicators, plans, yearlyValues }
+/** PostgreSQL's 64-bit transaction id (pg_current_xact_id()). */
+const xid8 = customType<{ data: string, driverData: string }>({ dataType: () => 'xid8' })
+
+export const changeEntities = ['region', 'indicator', 'plan', 'target', 'value'] as const
+export const changeOps = ['upsert', 'delete'] as const
+export const changeEntity = pgEnum('change_entity', changeEntities)
+export const changeOp = pgEnum('change_op', changeOps)
+
+/**
+ * The sync feed: one row per create, update and delete, written by statement-level
+ * triggers (migrations/0003_change_triggers.sql) in the writing transaction. `txid` is
+ * the writer's transaction id; the feed only serves rows whose transaction is older than
+ * every transaction still running, so a late commit can never land behind a cursor.
+ */
+export const changes = pgTable('changes', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  txid: xid8('txid').notNull().default(sql`pg_current_xact_id()`),
+  entity: changeEntity('entity').notNull(),
+  key: text('key').notNull(),
+  op: changeOp('op').notNull(),
+  revision: integer('revision').notNull(),
+  actor: text('actor').notNull().default(currentActor),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+}, (t) => [
+  index('changes_cursor_idx').on(t.txid, t.id)
+])
+
+/**
+ * Superseded revisions of yearly values (the current revision is the row itself): a
+ * trigger copies the old row here when a value is updated or deleted, with who replaced
+ * it and when. Creates write nothing here, so bulk loads of new values stay cheap.
+ */
+export const valueHistory = pgTable('value_history', {
+  valueId: bigint('value_id', { mode: 'number' }).notNull(),
+  revision: integer('revision').notNull(),
+  /** The value as it was at this revision (the row, as JSON). */
+  state: jsonb('state').notNull(),
+  supersededOp: changeOp('superseded_op').notNull(),
+  supersededBy: text('superseded_by').notNull(),
+  supersededAt: timestamp('superseded_at', { withTimezone: true, mode: 'date' }).notNull()
+}, (t) => [
+  primaryKey({ columns: [t.valueId, t.revision], name: 'value_history_pkey' })
+])
+
+/** Answers of bulk imports by Idempotency-Key, so a retry replays instead of re-running. */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  requestHash: text('request_hash').notNull(),
+  status: integer('status').notNull(),
+  response: jsonb('response').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+}, (t) => [
+  index('idempotency_keys_created_idx').on(t.createdAt)
+])
+
+export const schema = { regions, indicators, plans, yearlyValues, changes, valueHistory, idempotencyKeys }

@@ -18,13 +18,19 @@ export function isNotModified (request: FastifyRequest, revision: number): boole
   return list.includes('*') || list.includes(etagOf(revision))
 }
 
+export interface Preconditions { ifMatch?: string, ifNoneMatch?: string }
+
 /**
  * PUT, PATCH and DELETE with If-Match: 412 unless the resource exists and its ETag is
  * listed (strong comparison, so weak tags never match). `undefined` means "does not exist".
+ * PUT with `If-None-Match: *` only creates: 412 when the resource exists.
  */
-export function assertIfMatch (request: FastifyRequest, revision: number | undefined): void {
-  const header = request.headers['if-match']
-  if (typeof header !== 'string') return
+export function assertIfMatch (conditions: Preconditions, revision: number | undefined): void {
+  if (revision !== undefined && conditions.ifNoneMatch?.trim() === '*' && conditions.ifMatch === undefined) {
+    throw new ApiError('PRECONDITION_FAILED', 'The resource already exists (If-None-Match: *).')
+  }
+  const header = conditions.ifMatch
+  if (header === undefined) return
   const list = header.split(',').map((t) => t.trim())
   const ok = revision !== undefined && (list.includes('*') || list.includes(etagOf(revision)))
   if (!ok) {

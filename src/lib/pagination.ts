@@ -20,12 +20,14 @@ export function decodeCursor (cursor: string | undefined, shape: Array<'string' 
   } catch {
     key = undefined
   }
-  if (!Array.isArray(key) || key.length !== shape.length || key.some((k, i) => kindOf(k) !== shape[i])) {
-    throw new ApiError('INVALID_CURSOR', 'The cursor was not produced by this list; start again without a cursor.', {
-      errors: [{ field: 'cursor', code: 'invalid', message: 'not a cursor of this list' }]
-    })
-  }
+  if (!Array.isArray(key) || key.length !== shape.length || key.some((k, i) => kindOf(k) !== shape[i])) throw invalidCursor()
   return key as CursorKey
+}
+
+export function invalidCursor (field = 'cursor'): ApiError {
+  return new ApiError('INVALID_CURSOR', 'The cursor was not produced by this list; start again without a cursor.', {
+    errors: [{ field: `/query/${field}`, code: 'invalid', message: 'not a cursor of this list' }]
+  })
 }
 
 /** Cuts the extra row fetched to learn whether another page follows. */

@@ -50,6 +50,7 @@ export default fp(async (app) => {
         { name: 'indicators', description: 'The indicator catalogue (指标目录)' },
         { name: 'plans', description: 'Planning documents and their target tables (规划、工作要点、工作总结)' },
         { name: 'values', description: 'Yearly values: targets and actuals (年度目标值与实际值)' },
+        { name: 'changes', description: 'The sync feed of every create, update and delete (变更订阅)' },
         { name: 'health', description: 'Liveness and readiness probes' }
       ]
     },

@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises'
-import type { FastifyRequest } from 'fastify'
 import type { Static, TSchema } from 'typebox'
 import type { Logger } from 'pino'
 import type { Db } from '../db/client.ts'
+import { writeTransaction } from '../db/transaction.ts'
 import { ApiError } from '../lib/errors.ts'
+import type { WriteContext } from '../lib/write-context.ts'
 import { createIndicatorsService } from '../modules/indicators/indicators.service.ts'
 import { IndicatorCreate } from '../modules/indicators/indicators.schemas.ts'
 import { PlanCreate, TargetTable } from '../modules/plans/plans.schemas.ts'
@@ -68,8 +69,8 @@ function namedCounties (plans: Array<{ regionCode: string }>, values: PlanValues
   return [...counties].sort()
 }
 
-// Writes made by the loader carry no conditional headers.
-const unconditional = { headers: {} } as FastifyRequest
+// Writes made by the loader are attributed to 'seed' in history and the changes feed.
+const seedWriter: WriteContext = { actor: 'seed' }
 
 /**
  * Loads the seed dataset through the same checks as the API's writes: every record is
@@ -85,7 +86,7 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   const counties = namedCounties(plans, values)
   const regionList: RegionInput[] = [...nationalDivisions(), ...counties.flatMap((c) => townships(c))]
   log.info({ regions: regionList.length, townshipsOf: counties }, 'seed: loading regions')
-  const regions = await upsertRegions(db, regionList).catch((e: unknown) => explain(e, 'regions'))
+  const regions = await upsertRegions(db, regionList, seedWriter.actor).catch((e: unknown) => explain(e, 'regions'))
 
   log.info({ indicators: indicators.length }, 'seed: loading indicators')
   const checkIndicator = validator(IndicatorCreate, 'indicator')
@@ -93,7 +94,7 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   for (const [i, record] of indicators.entries()) {
     const body = checkIndicator<Static<typeof IndicatorCreate>>(record, `#${i + 1}`)
     const { code, ...rest } = body
-    await indicatorService.put(unconditional, code, rest).catch((e: unknown) => explain(e, `indicator ${code}`))
+    await indicatorService.put(seedWriter, code, rest).catch((e: unknown) => explain(e, `indicator ${code}`))
   }
 
   log.info({ plans: plans.length }, 'seed: loading plans')
@@ -102,7 +103,7 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   const ordered = [...plans].sort((a, b) => Number(a.parentPlanId !== null) - Number(b.parentPlanId !== null))
   for (const record of ordered) {
     const { id, ...rest } = checkPlan<Static<typeof PlanCreate>>(record, record.id)
-    await planService.put(unconditional, id, rest).catch((e: unknown) => explain(e, `plan ${id}`))
+    await planService.put(seedWriter, id, rest).catch((e: unknown) => explain(e, `plan ${id}`))
   }
 
   const targets = { created: 0, updated: 0, unchanged: 0, deleted: 0 }
@@ -112,14 +113,14 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   for (const file of values) {
     log.info({ plan: file.planId, targets: file.targets.length, actuals: file.actuals.length }, 'seed: loading values')
     const table = checkTargets<Static<typeof TargetTable>>({ targets: file.targets }, file.planId)
-    const result = await replaceTargets(db, file.planId, table).catch((e: unknown) => explain(e, `targets of ${file.planId}`))
+    const result = await replaceTargets(db, seedWriter, file.planId, table).catch((e: unknown) => explain(e, `targets of ${file.planId}`))
     targets.created += result.created
     targets.updated += result.updated
     targets.unchanged += result.unchanged
     targets.deleted += result.deleted
 
     const inputs = file.actuals.map((a, i) => checkActual<ValueInput>({ kind: 'actual', ...a }, `${file.planId} #${i + 1}`))
-    const outcome = await db.transaction(async (tx) => {
+    const outcome = await writeTransaction(db, seedWriter.actor, async (tx) => {
       const rows = await checkValues(tx, inputs, (i) => `/actuals/${i}`, true)
       return upsertValues(tx, rows)
     }).catch((e: unknown) => explain(e, `actuals of ${file.planId}`))
@@ -132,7 +133,7 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
 export async function loadTownships (db: Db, prefix: string) {
   const list = townships(prefix)
   if (list.length === 0) throw new SeedError(`no township code starts with ${prefix}`)
-  return upsertRegions(db, list)
+  return upsertRegions(db, list, seedWriter.actor)
 }
 
 export { SeedError }

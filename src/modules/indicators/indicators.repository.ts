@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, ilike, or, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
-import { indicators, yearlyValues } from '../../db/schema.ts'
+import { currentActor, indicators, yearlyValues } from '../../db/schema.ts'
 import { likePattern } from '../../lib/pagination.ts'
 
 export type IndicatorRow = typeof indicators.$inferSelect
@@ -29,7 +29,7 @@ export function createIndicatorsRepository (db: Db) {
 
     async update (code: string, input: Omit<IndicatorInput, 'code'>): Promise<IndicatorRow> {
       return (await db.update(indicators)
-        .set({ ...input, revision: sql`${indicators.revision} + 1`, updatedAt: sql`now()` })
+        .set({ ...input, revision: sql`${indicators.revision} + 1`, updatedAt: sql`now()`, updatedBy: currentActor })
         .where(eq(indicators.code, code)).returning())[0]!
     },
 

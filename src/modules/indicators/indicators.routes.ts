@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../lib/problem.ts'
+import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createIndicatorsRepository } from './indicators.repository.ts'
 import {
@@ -40,7 +41,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: Indicator, ...problems(400, 409, 415, 422) }
     }
   }, async (request, reply) => {
-    const row = await service.create(indicatorInput(request.body.code, request.body))
+    const row = await service.create(writeContext(request), indicatorInput(request.body.code, request.body))
     reply.header('location', `/v1/indicators/${row.code}`)
     return sendResource(request, reply, row, 201)
   })
@@ -71,7 +72,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Indicator, 201: Indicator, ...problems(400, 412, 415, 422) }
     }
   }, async (request, reply) => {
-    const { row, created } = await service.put(request, request.params.code, request.body)
+    const { row, created } = await service.put(writeContext(request), request.params.code, request.body)
     if (created) reply.header('location', `/v1/indicators/${row.code}`)
     return sendResource(request, reply, row, created ? 201 : 200)
   })
@@ -86,7 +87,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: IndicatorPatch,
       response: { 200: Indicator, ...problems(400, 404, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, await service.patch(request, request.params.code, request.body)))
+  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.code, request.body)))
 
   app.delete('/indicators/:code', {
     schema: {
@@ -98,7 +99,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { ...NO_CONTENT, ...problems(400, 404, 409, 412) }
     }
   }, async (request, reply) => {
-    await service.remove(request, request.params.code)
+    await service.remove(writeContext(request), request.params.code)
     return reply.code(204).send(null)
   })
 }

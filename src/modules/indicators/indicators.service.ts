@@ -1,8 +1,9 @@
-import type { FastifyRequest } from 'fastify'
 import type { Db } from '../../db/client.ts'
+import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
 import { compareDecimal, toDecimalOrNull } from '../../lib/decimal.ts'
 import { ApiError } from '../../lib/errors.ts'
+import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { createIndicatorsRepository, type IndicatorInput, type IndicatorRow } from './indicators.repository.ts'
 import type { IndicatorPatch, IndicatorReplace } from './indicators.schemas.ts'
 
@@ -35,17 +36,16 @@ export function indicatorInput (code: string, body: IndicatorReplace): Indicator
 }
 
 export function createIndicatorsService (db: Db) {
-  async function write (request: FastifyRequest, code: string, next: (existing: IndicatorRow | undefined) => IndicatorInput, mustExist: boolean) {
-    return db.transaction(async (tx) => {
+  async function write (ctx: WriteContext, code: string, next: (existing: IndicatorRow | undefined) => IndicatorInput, mustExist: boolean) {
+    return writeTransaction(db, ctx.actor, async (tx) => {
       const repo = createIndicatorsRepository(tx)
       const existing = await repo.get(code, true)
       if (existing === undefined && mustExist) throw indicatorNotFound(code)
-      assertIfMatch(request, existing?.revision)
-      if (existing !== undefined && request.headers['if-none-match'] === '*') {
-        throw new ApiError('PRECONDITION_FAILED', `Indicator ${code} already exists (If-None-Match: *).`)
-      }
+      assertIfMatch(ctx, existing?.revision)
       const input = next(existing)
       if (existing === undefined) return { row: await repo.insert(input), created: true }
+      const { code: _same, ...fields } = input
+      if (sameFields(existing, fields)) return { row: existing, created: false }
       // Narrowing the range must not strand values already registered.
       const outside = await repo.countOutside(code, input.min ?? null, input.max ?? null)
       if (outside > 0) {
@@ -57,25 +57,25 @@ export function createIndicatorsService (db: Db) {
   }
 
   return {
-    async create (input: IndicatorInput) {
-      return db.transaction(async (tx) => {
+    async create (ctx: WriteContext, input: IndicatorInput) {
+      return writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createIndicatorsRepository(tx)
         if (await repo.get(input.code) !== undefined) throw new ApiError('INDICATOR_EXISTS', `Indicator ${input.code} already exists; use PUT to replace it.`)
         return repo.insert(input)
       })
     },
-    put: (request: FastifyRequest, code: string, body: IndicatorReplace) => write(request, code, () => indicatorInput(code, body), false),
-    patch: async (request: FastifyRequest, code: string, patch: IndicatorPatch) => (await write(request, code, (existing) => {
+    put: (ctx: WriteContext, code: string, body: IndicatorReplace) => write(ctx, code, () => indicatorInput(code, body), false),
+    patch: async (ctx: WriteContext, code: string, patch: IndicatorPatch) => (await write(ctx, code, (existing) => {
       const e = existing!
       const merged = { ...e, ...patch } as IndicatorReplace
       return indicatorInput(code, merged)
     }, true)).row,
-    async remove (request: FastifyRequest, code: string) {
-      await db.transaction(async (tx) => {
+    async remove (ctx: WriteContext, code: string) {
+      await writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createIndicatorsRepository(tx)
         const existing = await repo.get(code, true)
         if (existing === undefined) throw indicatorNotFound(code)
-        assertIfMatch(request, existing.revision)
+        assertIfMatch(ctx, existing.revision)
         if (await repo.hasValues(code)) throw new ApiError('INDICATOR_IN_USE', `Indicator ${code} still has yearly values; delete them first.`)
         await repo.delete(code)
       })

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, lte, ne, or, sql } from 'drizzle-orm'
 import { queryRows, type Db } from '../../db/client.ts'
-import { plans, yearlyValues } from '../../db/schema.ts'
+import { currentActor, plans, yearlyValues } from '../../db/schema.ts'
 import { subtreeOf } from '../values/values.repository.ts'
 
 export type PlanRow = typeof plans.$inferSelect
@@ -62,7 +62,7 @@ export function createPlansRepository (db: Db) {
 
     async update (id: string, input: Omit<PlanInput, 'id'>): Promise<PlanRow> {
       return (await db.update(plans)
-        .set({ ...input, revision: sql`${plans.revision} + 1`, updatedAt: sql`now()` })
+        .set({ ...input, revision: sql`${plans.revision} + 1`, updatedAt: sql`now()`, updatedBy: currentActor })
         .where(eq(plans.id, id)).returning())[0]!
     },
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../lib/problem.ts'
+import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { PageQuery } from '../../lib/schemas.ts'
 import { Type } from 'typebox'
@@ -47,7 +48,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: Plan, ...problems(400, 409, 415, 422) }
     }
   }, async (request, reply) => {
-    const row = await service.create(planInput(request.body.id, request.body))
+    const row = await service.create(writeContext(request), planInput(request.body.id, request.body))
     reply.header('location', `/v1/plans/${row.id}`)
     return sendResource(request, reply, row, 201)
   })
@@ -78,7 +79,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Plan, 201: Plan, ...problems(400, 409, 412, 415, 422) }
     }
   }, async (request, reply) => {
-    const { row, created } = await service.put(request, request.params.id, request.body)
+    const { row, created } = await service.put(writeContext(request), request.params.id, request.body)
     if (created) reply.header('location', `/v1/plans/${row.id}`)
     return sendResource(request, reply, row, created ? 201 : 200)
   })
@@ -93,7 +94,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: PlanPatch,
       response: { 200: Plan, ...problems(400, 404, 409, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, await service.patch(request, request.params.id, request.body)))
+  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.id, request.body)))
 
   app.delete('/plans/:id', {
     schema: {
@@ -105,7 +106,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { ...NO_CONTENT, ...problems(400, 404, 409, 412) }
     }
   }, async (request, reply) => {
-    await service.remove(request, request.params.id)
+    await service.remove(writeContext(request), request.params.id)
     return reply.code(204).send(null)
   })
 
@@ -144,7 +145,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TargetTableResult, ...problems(400, 404, 413, 415, 422) }
     }
   }, async (request) => {
-    const result = await replaceTargets(app.db, request.params.id, request.body)
+    const result = await replaceTargets(app.db, writeContext(request), request.params.id, request.body)
     return { ...result, items: result.items.map(toValueResource) }
   })
 }

@@ -1,7 +1,8 @@
-import type { FastifyRequest } from 'fastify'
 import type { Db } from '../../db/client.ts'
+import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
 import { ApiError, type FieldError } from '../../lib/errors.ts'
+import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { createRegionsRepository } from '../regions/regions.repository.ts'
 import { createPlansRepository, type PlanInput, type PlanRow } from './plans.repository.ts'
 import type { PlanPatch, PlanReplace } from './plans.schemas.ts'
@@ -69,16 +70,14 @@ export function createPlansService (db: Db) {
     }
   }
 
-  async function write (request: FastifyRequest, id: string, next: (existing: PlanRow | undefined) => PlanInput, mustExist: boolean) {
-    return db.transaction(async (tx) => {
+  async function write (ctx: WriteContext, id: string, next: (existing: PlanRow | undefined) => PlanInput, mustExist: boolean) {
+    return writeTransaction(db, ctx.actor, async (tx) => {
       const repo = createPlansRepository(tx)
       const existing = await repo.get(id, true)
       if (existing === undefined && mustExist) throw planNotFound(id)
-      assertIfMatch(request, existing?.revision)
-      if (existing !== undefined && request.headers['if-none-match'] === '*') {
-        throw new ApiError('PRECONDITION_FAILED', `Plan ${id} already exists (If-None-Match: *).`)
-      }
+      assertIfMatch(ctx, existing?.revision)
       const input = next(existing)
+      if (existing !== undefined && sameFields(existing, input)) return { row: existing, created: false }
       await checkRules(tx, input, existing)
       if (existing === undefined) return { row: await repo.insert(input), created: true }
       const { id: _id, ...rest } = input
@@ -87,23 +86,23 @@ export function createPlansService (db: Db) {
   }
 
   return {
-    async create (input: PlanInput) {
-      return db.transaction(async (tx) => {
+    async create (ctx: WriteContext, input: PlanInput) {
+      return writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createPlansRepository(tx)
         if (await repo.get(input.id) !== undefined) throw new ApiError('PLAN_EXISTS', `Plan ${input.id} already exists; use PUT to replace it.`)
         await checkRules(tx, input, undefined)
         return repo.insert(input)
       })
     },
-    put: (request: FastifyRequest, id: string, body: PlanReplace) => write(request, id, () => planInput(id, body), false),
-    patch: async (request: FastifyRequest, id: string, patch: PlanPatch) =>
-      (await write(request, id, (existing) => planInput(id, { ...existing!, ...patch } as PlanReplace), true)).row,
-    async remove (request: FastifyRequest, id: string) {
-      await db.transaction(async (tx) => {
+    put: (ctx: WriteContext, id: string, body: PlanReplace) => write(ctx, id, () => planInput(id, body), false),
+    patch: async (ctx: WriteContext, id: string, patch: PlanPatch) =>
+      (await write(ctx, id, (existing) => planInput(id, { ...existing!, ...patch } as PlanReplace), true)).row,
+    async remove (ctx: WriteContext, id: string) {
+      await writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createPlansRepository(tx)
         const existing = await repo.get(id, true)
         if (existing === undefined) throw planNotFound(id)
-        assertIfMatch(request, existing.revision)
+        assertIfMatch(ctx, existing.revision)
         const children = await repo.childCount(id)
         if (children > 0) throw new ApiError('PLAN_IN_USE', `${children} plan(s) implement ${id} (parentPlanId); change or delete them first.`)
         await repo.delete(id)

@@ -1,4 +1,6 @@
 import type { Db } from '../../db/client.ts'
+import { writeTransaction } from '../../db/transaction.ts'
+import type { WriteContext } from '../../lib/write-context.ts'
 import { ApiError, type FieldError } from '../../lib/errors.ts'
 import { checkValues } from '../values/values.references.ts'
 import { createValuesRepository } from '../values/values.repository.ts'
@@ -20,8 +22,8 @@ function sameContent (row: ValueRow, data: ValueData): boolean {
  * targets by natural key, so an unchanged row keeps its id and revision, a changed one
  * is updated in place (revision + 1), a new one inserted and a missing one deleted.
  */
-export async function replaceTargets (db: Db, planId: string, table: TargetTable) {
-  return db.transaction(async (tx) => {
+export async function replaceTargets (db: Db, ctx: WriteContext, planId: string, table: TargetTable) {
+  return writeTransaction(db, ctx.actor, async (tx) => {
     const plans = createPlansRepository(tx)
     const values = createValuesRepository(tx)
     // Locking the plan row serialises concurrent replacements of the same table.

@@ -1,6 +1,7 @@
 import { inArray, sql } from 'drizzle-orm'
 import { queryRows, type Db } from '../../db/client.ts'
 import { regions } from '../../db/schema.ts'
+import { writeTransaction } from '../../db/transaction.ts'
 import type { RegionInput } from './regions.repository.ts'
 import { assertLevelMatchesCode, assertValidParent, type RegionLevel } from './regions.rules.ts'
 
@@ -14,7 +15,7 @@ const rank: Record<RegionLevel, number> = { national: 0, province: 1, prefecture
  * the same is left alone, so loading the same list twice changes nothing; a stored
  * English name is kept when the batch has none.
  */
-export async function upsertRegions (db: Db, inputs: RegionInput[]): Promise<{ created: number, updated: number, unchanged: number }> {
+export async function upsertRegions (db: Db, inputs: RegionInput[], actor: string): Promise<{ created: number, updated: number, unchanged: number }> {
   const batch = new Map(inputs.map((r) => [r.code, r]))
   const missingParents = [...new Set(inputs.flatMap((r) => (r.parentCode !== null && !batch.has(r.parentCode) ? [r.parentCode] : [])))]
   const stored = missingParents.length > 0
@@ -28,7 +29,7 @@ export async function upsertRegions (db: Db, inputs: RegionInput[]): Promise<{ c
 
   let created = 0
   let updated = 0
-  await db.transaction(async (tx) => {
+  await writeTransaction(db, actor, async (tx) => {
     for (const level of Object.keys(rank) as RegionLevel[]) {
       const rows = inputs.filter((r) => r.level === level)
       if (rows.length === 0) continue
@@ -41,7 +42,7 @@ export async function upsertRegions (db: Db, inputs: RegionInput[]): Promise<{ c
         ) as t(code, name, name_en, level, parent_code)
         on conflict (code) do update set
           name = excluded.name, name_en = coalesce(excluded.name_en, r.name_en), level = excluded.level,
-          parent_code = excluded.parent_code, revision = r.revision + 1, updated_at = now()
+          parent_code = excluded.parent_code, revision = r.revision + 1, updated_at = now(), updated_by = registry_actor()
         where (r.name, r.name_en, r.level, r.parent_code)
           is distinct from (excluded.name, coalesce(excluded.name_en, r.name_en), excluded.level, excluded.parent_code)
         returning (xmax = 0) as inserted`)

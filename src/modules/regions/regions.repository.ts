@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm'
 import { queryRows, type Db } from '../../db/client.ts'
-import { plans, regions, yearlyValues } from '../../db/schema.ts'
+import { currentActor, plans, regions, yearlyValues } from '../../db/schema.ts'
 import { likePattern } from '../../lib/pagination.ts'
 
 export type RegionRow = typeof regions.$inferSelect
@@ -91,7 +91,7 @@ export function createRegionsRepository (db: Db) {
 
     async update (code: string, input: Omit<RegionInput, 'code'>): Promise<RegionRow> {
       const [row] = await db.update(regions)
-        .set({ ...input, revision: sql`${regions.revision} + 1`, updatedAt: sql`now()` })
+        .set({ ...input, revision: sql`${regions.revision} + 1`, updatedAt: sql`now()`, updatedBy: currentActor })
         .where(eq(regions.code, code)).returning()
       return row!
     },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../lib/problem.ts'
+import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createRegionsRepository, type RegionRow } from './regions.repository.ts'
 import {
@@ -50,7 +51,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const b = request.body
-    const row = await service.create({ code: b.code, name: b.name, nameEn: b.nameEn ?? null, level: b.level, parentCode: b.parentCode ?? null })
+    const row = await service.create(writeContext(request), { code: b.code, name: b.name, nameEn: b.nameEn ?? null, level: b.level, parentCode: b.parentCode ?? null })
     reply.header('location', `/v1/regions/${row.code}`)
     return sendResource(request, reply, row, 201)
   })
@@ -78,7 +79,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const b = request.body
-    const { row, created } = await service.put(request, {
+    const { row, created } = await service.put(writeContext(request), {
       code: request.params.code, name: b.name, nameEn: b.nameEn ?? null, level: b.level, parentCode: b.parentCode ?? null
     })
     if (created) reply.header('location', `/v1/regions/${row.code}`)
@@ -95,7 +96,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: RegionPatch,
       response: { 200: Region, ...problems(400, 404, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, await service.patch(request, request.params.code, request.body)))
+  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.code, request.body)))
 
   app.delete('/regions/:code', {
     schema: {
@@ -107,7 +108,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { ...NO_CONTENT, ...problems(400, 404, 409, 412) }
     }
   }, async (request, reply) => {
-    await service.remove(request, request.params.code)
+    await service.remove(writeContext(request), request.params.code)
     return reply.code(204).send(null)
   })
 

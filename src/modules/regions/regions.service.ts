@@ -1,7 +1,8 @@
-import type { FastifyRequest } from 'fastify'
 import type { Db } from '../../db/client.ts'
+import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
 import { ApiError } from '../../lib/errors.ts'
+import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { createRegionsRepository, type RegionInput, type RegionRow } from './regions.repository.ts'
 import { assertLevelMatchesCode, assertValidParent } from './regions.rules.ts'
 import type { RegionPatch } from './regions.schemas.ts'
@@ -18,9 +19,25 @@ export function createRegionsService (db: Db) {
     assertValidParent(input, parent, input.parentCode)
   }
 
+  /** Creates or replaces under the preconditions; a replacement that changes nothing writes nothing. */
+  async function write (ctx: WriteContext, code: string, next: (existing: RegionRow | undefined) => RegionInput, mustExist: boolean) {
+    return writeTransaction(db, ctx.actor, async (tx) => {
+      const repo = createRegionsRepository(tx)
+      const existing = await repo.get(code, true)
+      if (existing === undefined && mustExist) throw regionNotFound(code)
+      assertIfMatch(ctx, existing?.revision)
+      const input = next(existing)
+      await checkRules(repo, input)
+      if (existing === undefined) return { row: await repo.insert(input), created: true }
+      const { code: _code, ...rest } = input
+      if (sameFields(existing, rest)) return { row: existing, created: false }
+      return { row: await repo.update(code, rest), created: false }
+    })
+  }
+
   return {
-    async create (input: RegionInput): Promise<RegionRow> {
-      return db.transaction(async (tx) => {
+    async create (ctx: WriteContext, input: RegionInput): Promise<RegionRow> {
+      return writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createRegionsRepository(tx)
         if (await repo.get(input.code) !== undefined) {
           throw new ApiError('REGION_EXISTS', `Region ${input.code} already exists; use PUT to replace it.`)
@@ -31,46 +48,25 @@ export function createRegionsService (db: Db) {
     },
 
     /** PUT: creates (created=true) or replaces the region. */
-    async put (request: FastifyRequest, input: RegionInput): Promise<{ row: RegionRow, created: boolean }> {
-      return db.transaction(async (tx) => {
-        const repo = createRegionsRepository(tx)
-        const existing = await repo.get(input.code, true)
-        assertIfMatch(request, existing?.revision)
-        if (existing !== undefined && request.headers['if-none-match'] === '*') {
-          throw new ApiError('PRECONDITION_FAILED', `Region ${input.code} already exists (If-None-Match: *).`)
-        }
-        await checkRules(repo, input)
-        if (existing === undefined) return { row: await repo.insert(input), created: true }
-        const { code, ...rest } = input
-        return { row: await repo.update(code, rest), created: false }
-      })
-    },
+    put: (ctx: WriteContext, input: RegionInput) => write(ctx, input.code, () => input, false),
 
-    async patch (request: FastifyRequest, code: string, patch: RegionPatch): Promise<RegionRow> {
-      return db.transaction(async (tx) => {
+    patch: async (ctx: WriteContext, code: string, patch: RegionPatch): Promise<RegionRow> => (await write(ctx, code, (existing) => {
+      const e = existing!
+      return {
+        code,
+        name: patch.name ?? e.name,
+        nameEn: patch.nameEn !== undefined ? patch.nameEn : e.nameEn,
+        level: patch.level ?? e.level,
+        parentCode: patch.parentCode !== undefined ? patch.parentCode : e.parentCode
+      }
+    }, true)).row,
+
+    async remove (ctx: WriteContext, code: string): Promise<void> {
+      await writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createRegionsRepository(tx)
         const existing = await repo.get(code, true)
         if (existing === undefined) throw regionNotFound(code)
-        assertIfMatch(request, existing.revision)
-        const merged: RegionInput = {
-          code,
-          name: patch.name ?? existing.name,
-          nameEn: patch.nameEn !== undefined ? patch.nameEn : existing.nameEn,
-          level: patch.level ?? existing.level,
-          parentCode: patch.parentCode !== undefined ? patch.parentCode : existing.parentCode
-        }
-        await checkRules(repo, merged)
-        const { code: _code, ...rest } = merged
-        return repo.update(code, rest)
-      })
-    },
-
-    async remove (request: FastifyRequest, code: string): Promise<void> {
-      await db.transaction(async (tx) => {
-        const repo = createRegionsRepository(tx)
-        const existing = await repo.get(code, true)
-        if (existing === undefined) throw regionNotFound(code)
-        assertIfMatch(request, existing.revision)
+        assertIfMatch(ctx, existing.revision)
         const usage = await repo.usage(code)
         if (usage.children > 0 || usage.plans > 0 || usage.values > 0) {
           const held = [

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
-import { regions, yearlyValues } from '../../db/schema.ts'
+import { currentActor, regions, yearlyValues } from '../../db/schema.ts'
 import type { Breakdown } from './values.schemas.ts'
 import type { ValueData, ValueKind, ValueRow } from './values.rules.ts'
 
@@ -84,7 +84,7 @@ export function createValuesRepository (db: Db) {
 
     async update (id: number, data: ValueData): Promise<ValueRow> {
       return (await db.update(v)
-        .set({ ...data, revision: sql`${v.revision} + 1`, updatedAt: sql`now()` })
+        .set({ ...data, revision: sql`${v.revision} + 1`, updatedAt: sql`now()`, updatedBy: currentActor })
         .where(eq(v.id, id)).returning())[0]!
     },
 

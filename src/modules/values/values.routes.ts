@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
-import { decodeCursor, pageOf } from '../../lib/pagination.ts'
+import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../lib/problem.ts'
+import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createValuesRepository } from './values.repository.ts'
 import { parseBreakdownFilter, toValueResource, type ValueRow } from './values.rules.ts'
-import { Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
+import { HistoryPage, HistoryQuery, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
+import { valueHistoryOf } from './values.history.ts'
 import { createValuesService, valueNotFound } from './values.service.ts'
 
 const tags = ['values']
@@ -53,7 +55,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: Value, ...problems(400, 409, 415, 422) }
     }
   }, async (request, reply) => {
-    const row = await service.create(request.body)
+    const row = await service.create(writeContext(request), request.body)
     reply.header('location', `/v1/values/${row.id}`)
     return sendResource(request, reply, toValueResource(row), 201)
   })
@@ -73,6 +75,25 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return sendResource(request, reply, toValueResource(row))
   })
 
+  app.get('/values/:id/history', {
+    schema: {
+      tags,
+      operationId: 'getValueHistory',
+      summary: 'Every revision of a yearly value',
+      description: 'Oldest first: for each write (create, update, delete) who made it, when, and the value before and after. Available after a delete too. Revisions that changed nothing are not writes and do not appear.',
+      params: ValueParams,
+      querystring: HistoryQuery,
+      response: { 200: HistoryPage, ...problems(400, 404) }
+    }
+  }, async (request) => {
+    const entries = await valueHistoryOf(app.db, request.params.id)
+    if (entries === undefined) throw valueNotFound(request.params.id)
+    const { limit = 100, cursor } = request.query
+    const start = (decodeCursor(cursor, ['number'])?.[0] as number | undefined) ?? 0
+    const rest = entries.slice(start)
+    return { items: rest.slice(0, limit), nextCursor: rest.length > limit ? encodeCursor([start + limit]) : null }
+  })
+
   app.patch('/values/:id', {
     schema: {
       tags,
@@ -83,7 +104,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ValuePatch,
       response: { 200: Value, ...problems(400, 404, 409, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, toValueResource(await service.patch(request, request.params.id, request.body))))
+  }, async (request, reply) => sendResource(request, reply, toValueResource(await service.patch(writeContext(request), request.params.id, request.body))))
 
   app.delete('/values/:id', {
     schema: {
@@ -95,7 +116,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { ...NO_CONTENT, ...problems(400, 404, 412) }
     }
   }, async (request, reply) => {
-    await service.remove(request, request.params.id)
+    await service.remove(writeContext(request), request.params.id)
     return reply.code(204).send(null)
   })
 }

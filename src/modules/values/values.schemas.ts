@@ -146,3 +146,23 @@ export const ValueListQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const ValuePage = Page(Value, { examples: [{ items: [actualExample], nextCursor: null }] })
+
+export const HistoryEntry = Type.Object({
+  revision: Revision,
+  op: Type.Enum(['create', 'update', 'delete'], { description: 'What the write did' }),
+  at: Timestamp,
+  actor: Type.String({ description: 'Who made the write (token id; `anonymous` while access control is off; `seed` for the seed loader)' }),
+  before: Nullable(Value, { description: 'The value before the write (null for the create)' }),
+  after: Nullable(Value, { description: 'The value after the write (null for the delete)' })
+}, { additionalProperties: false })
+
+export const HistoryQuery = Type.Object(PageQuery, { additionalProperties: false })
+export const HistoryPage = Page(HistoryEntry, {
+  examples: [{
+    items: [
+      { revision: 1, op: 'create', at: '2026-01-05T08:00:00.000Z', actor: 'seed', before: null, after: actualExample },
+      { revision: 2, op: 'update', at: '2026-02-01T09:30:00.000Z', actor: 'anonymous', before: actualExample, after: { ...actualExample, value: '3500', revision: 2, asOf: null, updatedAt: '2026-02-01T09:30:00.000Z' } }
+    ],
+    nextCursor: null
+  }]
+})

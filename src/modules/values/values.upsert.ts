@@ -37,7 +37,7 @@ export async function upsertValues (db: Db, rows: ValueData[]): Promise<Array<'c
       as_of = excluded.as_of, comparator = excluded.comparator, binding = excluded.binding,
       baseline_year = excluded.baseline_year, baseline_value = excluded.baseline_value, qualitative = excluded.qualitative,
       source = excluded.source, note = excluded.note,
-      revision = v.revision + 1, updated_at = now()
+      revision = v.revision + 1, updated_at = now(), updated_by = registry_actor()
     where (v.value, v.status, v.numerator, v.denominator, v.as_of, v.comparator, v.binding, v.baseline_year, v.baseline_value, v.qualitative, v.source, v.note)
       is distinct from
       (excluded.value, excluded.status, excluded.numerator, excluded.denominator, excluded.as_of, excluded.comparator, excluded.binding, excluded.baseline_year, excluded.baseline_value, excluded.qualitative, excluded.source, excluded.note)

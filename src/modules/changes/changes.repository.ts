@@ -1,0 +1,36 @@
+import { sql } from 'drizzle-orm'
+import { queryRows, type Db } from '../../db/client.ts'
+
+import type { changeEntities, changeOps } from '../../db/schema.ts'
+
+export interface ChangeRow {
+  id: number
+  txid: string
+  entity: typeof changeEntities[number]
+  key: string
+  op: typeof changeOps[number]
+  revision: number
+  actor: string
+  at: Date | string
+}
+
+export function createChangesRepository (db: Db) {
+  return {
+    /**
+     * Changes after (txid, id), in transaction order. Only transactions older than every
+     * transaction still running are served (pg_snapshot_xmin): a writer that started
+     * earlier but commits later can therefore never slip in behind a cursor already
+     * handed out; its changes simply appear once it has finished.
+     */
+    async after (cursor: { txid: string, id: number } | undefined, limit: number): Promise<ChangeRow[]> {
+      const rows = await queryRows<ChangeRow>(db, sql`
+        select id::int as id, txid::text as txid, entity::text as entity, key, op::text as op, revision, actor, at
+        from changes
+        where txid < pg_snapshot_xmin(pg_current_snapshot())
+          ${cursor !== undefined ? sql`and (txid, id) > (${cursor.txid}::xid8, ${cursor.id}::bigint)` : sql``}
+        order by txid, id
+        limit ${limit + 1}`)
+      return rows
+    }
+  }
+}

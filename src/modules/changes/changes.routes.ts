@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { decodeCursor, encodeCursor, invalidCursor } from '../../lib/pagination.ts'
+import { problems } from '../../lib/problem.ts'
+import { createChangesRepository, type ChangeRow } from './changes.repository.ts'
+import { ChangesPage, ChangesQuery } from './changes.schemas.ts'
+
+const position = (r: ChangeRow) => encodeCursor([r.txid, r.id])
+
+const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = createChangesRepository(app.db)
+
+  app.get('/changes', {
+    schema: {
+      tags: ['changes'],
+      operationId: 'listChanges',
+      summary: 'The sync feed: what changed since a cursor',
+      description: [
+        'Every create, update and delete of a region, indicator, plan, target or value, once each,',
+        'ordered by the writing transaction and then by change within it. Start without `after`;',
+        'then always continue from the `nextCursor` you were given (it is never null). A change is',
+        'served only once every transaction that started before it has finished, so a poller that',
+        'follows `nextCursor` never misses a change, even when concurrent writers commit out of order;',
+        'the price is that a long-running write delays (never loses) the changes after it.',
+        'A delete names the key and the revision deleted; read the current state of upserts from',
+        'the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).'
+      ].join(' '),
+      querystring: ChangesQuery,
+      response: { 200: ChangesPage, ...problems(400) }
+    }
+  }, async (request) => {
+    const { after, limit = 100 } = request.query
+    const decoded = decodeCursor(after, ['string', 'number'])
+    if (decoded !== undefined && !/^[0-9]{1,20}$/.test(String(decoded[0]))) throw invalidCursor('after')
+    const cursor = decoded !== undefined ? { txid: String(decoded[0]), id: Number(decoded[1]) } : undefined
+    const rows = await repo.after(cursor, limit)
+    const hasMore = rows.length > limit
+    const items = rows.slice(0, limit).map((r) => ({ cursor: position(r), entity: r.entity, key: r.key, op: r.op, revision: r.revision, actor: r.actor, at: r.at }))
+    const last = items[items.length - 1]
+    return { items, nextCursor: last !== undefined ? last.cursor : (after ?? encodeCursor(['0', 0])), hasMore }
+  })
+}
+
+export default changesRoutes

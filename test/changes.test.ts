@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'drizzle-orm'
+import t from 'tap'
+import { writeTransaction } from '../src/db/transaction.ts'
+import { queryRows } from '../src/db/client.ts'
+import { build, call, createIndicator, createPlan, createRegions, json } from './helper.ts'
+
+interface Change { cursor: string, entity: string, key: string, op: string, revision: number, actor: string }
+
+const app = await build(t)
+await createRegions(app)
+await createIndicator(app)
+
+async function poll (after?: string, limit = 100): Promise<{ items: Change[], nextCursor: string, hasMore: boolean }> {
+  const res = await app.inject(`/v1/changes?limit=${limit}${after !== undefined ? `&after=${after}` : ''}`)
+  t.equal(res.statusCode, 200, res.body)
+  return json(res)
+}
+
+/** Follows the feed from `after` to its current end. */
+async function drain (after?: string, limit = 100) {
+  const seen: Change[] = []
+  let cursor = after
+  for (;;) {
+    const page = await poll(cursor, limit)
+    seen.push(...page.items)
+    cursor = page.nextCursor
+    if (!page.hasMore) return { seen, cursor }
+  }
+}
+
+t.test('every create, update and delete appears once, in order', async (t) => {
+  const start = await drain()
+  t.ok(start.seen.some((c) => c.entity === 'region' && c.key === '331003' && c.op === 'upsert'))
+  t.ok(start.seen.some((c) => c.entity === 'indicator' && c.key === 'hardship-subsidy-coverage'))
+
+  await createPlan(app)
+  const targets = await call(app, 'PUT', '/v1/plans/huangyan-14th-fyp/targets', {
+    targets: [{ regionCode: '331003', indicatorCode: 'hardship-subsidy-coverage', year: 2025, value: 99 }]
+  })
+  t.equal(targets.statusCode, 200)
+  const targetId = String(json(targets).items[0].id)
+  const created = await call(app, 'POST', '/v1/values', { kind: 'actual', regionCode: '331003', indicatorCode: 'hardship-subsidy-coverage', year: 2021, value: 97 })
+  const id = String(json(created).id)
+  t.equal((await call(app, 'PATCH', `/v1/values/${id}`, { value: 98 })).statusCode, 200)
+  t.equal((await call(app, 'PATCH', `/v1/values/${id}`, { value: 98 })).statusCode, 200, 'a patch that changes nothing')
+  t.equal((await call(app, 'DELETE', `/v1/values/${id}`)).statusCode, 204)
+  t.equal((await call(app, 'DELETE', '/v1/plans/huangyan-14th-fyp')).statusCode, 204)
+
+  const { seen, cursor } = await drain(start.cursor, 2)
+  t.same(seen.map((c) => [c.entity, c.key, c.op, c.revision]), [
+    ['plan', 'huangyan-14th-fyp', 'upsert', 1],
+    ['target', targetId, 'upsert', 1],
+    ['value', id, 'upsert', 1],
+    ['value', id, 'upsert', 2],
+    ['value', id, 'delete', 2],
+    // deleting the plan deletes its target table with it (cascade): both appear
+    ['plan', 'huangyan-14th-fyp', 'delete', 1],
+    ['target', targetId, 'delete', 1]
+  ], 'the writes, in order, with no entry for the no-op patch')
+  t.ok(seen.every((c) => c.actor === 'anonymous'))
+  t.equal(new Set(seen.map((c) => c.cursor)).size, seen.length, 'cursors are unique')
+
+  const again = await poll(cursor)
+  t.same(again.items, [], 'nothing new')
+  t.equal(again.nextCursor, cursor, 'an empty page hands back the same cursor')
+  t.equal(again.hasMore, false)
+})
+
+t.test('bad cursors are 400', async (t) => {
+  for (const after of ['not-a-cursor', Buffer.from('["abc",1]').toString('base64url'), Buffer.from('[1,1]').toString('base64url')]) {
+    const res = await app.inject(`/v1/changes?after=${after}`)
+    t.equal(res.statusCode, 400, after)
+    t.equal(json(res).code, 'INVALID_CURSOR')
+  }
+  t.equal((await app.inject('/v1/changes?limit=0')).statusCode, 400)
+})
+
+t.test('a poller misses nothing while concurrent writers commit out of order', async (t) => {
+  const { cursor: start } = await drain()
+  const writers = 4
+  const perWriter = 12
+  const committed = new Set<string>()
+  let writing = true
+
+  // Each transaction inserts one actual, then waits a random time before committing, so
+  // transactions that started later often commit earlier.
+  const writer = async (w: number) => {
+    for (let i = 0; i < perWriter; i++) {
+      const id = await writeTransaction(app.db, `writer-${w}`, async (tx) => {
+        const [row] = await queryRows<{ id: string }>(tx, sql`
+          insert into yearly_values (kind, region_code, indicator_code, from_year, year, value, note)
+          values ('actual', '331003', 'hardship-subsidy-coverage', ${2000 + i}, ${2000 + i}, 50, ${`w${w}`})
+          on conflict on constraint yearly_values_natural_key do update set value = yearly_values.value + 0.01, revision = yearly_values.revision + 1
+          returning id::text as id, revision`)
+        await sleep(Math.floor(Math.random() * 40))
+        return row!.id
+      })
+      committed.add(id)
+    }
+  }
+  const seen: Change[] = []
+  const poller = (async () => {
+    let cursor = start
+    for (;;) {
+      const done = !writing
+      const page = await poll(cursor, 5)
+      seen.push(...page.items)
+      cursor = page.nextCursor
+      if (done && !page.hasMore) return
+      if (!page.hasMore) await sleep(5)
+    }
+  })()
+  await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)))
+  writing = false
+  await poller
+
+  const upserts = seen.filter((c) => c.entity === 'value')
+  const stored = await queryRows<{ id: string, revision: number }>(app.db, sql`select id::text as id, revision from yearly_values where region_code = '331003' and from_year < 2020`)
+  const expected = new Set(stored.flatMap((r) => Array.from({ length: r.revision }, (_, i) => `${r.id}@${i + 1}`)))
+  const got = upserts.map((c) => `${c.key}@${c.revision}`)
+  t.equal(new Set(got).size, got.length, 'no change is served twice')
+  t.same(new Set(got), expected, 'every committed revision was seen by the poller')
+  t.same(new Set(upserts.map((c) => c.key)), committed)
+  t.equal(expected.size, writers * perWriter, 'each writer transaction produced one revision')
+})
