@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { Database } from './db/client.ts'
 import changesRoutes from './modules/changes/changes.routes.ts'
 import healthRoutes from './modules/health/health.routes.ts'
+import importsRoutes from './modules/imports/imports.routes.ts'
 import indicatorsRoutes from './modules/indicators/indicators.routes.ts'
 import plansRoutes from './modules/plans/plans.routes.ts'
 import regionsRoutes from './modules/regions/regions.routes.ts'
@@ -42,6 +43,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
     await v1.register(indicatorsRoutes)
     await v1.register(plansRoutes)
     await v1.register(valuesRoutes)
+    await v1.register(importsRoutes)
     await v1.register(changesRoutes)
   }, { prefix: '/v1' })
 }

@@ -37,6 +37,8 @@ export const catalogue = {
   INVALID_VALUE: { status: 422, title: 'The yearly value is not consistent' },
   TARGET_OUTSIDE_PLAN: { status: 422, title: 'The target lies outside the plan\'s region or years' },
   DUPLICATE_KEY_IN_REQUEST: { status: 422, title: 'Two items of the request have the same key' },
+  IMPORT_REJECTED: { status: 422, title: 'The import was refused: some rows are not valid (nothing was written)' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used for a different request' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
@@ -59,14 +61,17 @@ export class ApiError extends Error {
   readonly status: number
   readonly errors?: FieldError[]
   readonly headers?: Record<string, string>
+  /** Extension members of the problem document (RFC 9457 §3.2). */
+  readonly extensions?: Record<string, unknown>
 
-  constructor (code: ErrorCode, detail: string, options: { errors?: FieldError[], headers?: Record<string, string> } = {}) {
+  constructor (code: ErrorCode, detail: string, options: { errors?: FieldError[], headers?: Record<string, string>, extensions?: Record<string, unknown> } = {}) {
     super(detail)
     this.name = 'ApiError'
     this.code = code
     this.status = catalogue[code].status
     this.errors = options.errors
     this.headers = options.headers
+    this.extensions = options.extensions
   }
 }
 

@@ -16,7 +16,8 @@ export const ProblemSchema = Type.Object({
     code: Type.String({ description: 'What is wrong with the field' }),
     message: Type.String()
   }, { additionalProperties: false }))),
-  requestId: Type.Optional(Type.String({ description: 'Request id, as in the X-Request-Id header and the logs' }))
+  requestId: Type.Optional(Type.String({ description: 'Request id, as in the X-Request-Id header and the logs' })),
+  summary: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Bulk import only: the import summary (received, created, updated, unchanged, rejected, ...)' }))
 }, {
   $id: 'Problem',
   additionalProperties: false,

@@ -65,6 +65,7 @@ export function sendProblem (reply: FastifyReply, request: FastifyRequest, probl
     instance: request.url.split('?')[0] ?? request.url,
     code: problem.code,
     ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
+    ...(problem.extensions ?? {}),
     requestId: String(request.id)
   })
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, or, sql } from 'drizzle-orm'
 import { queryRows, type Db } from '../../db/client.ts'
 import { currentActor, plans, regions, yearlyValues } from '../../db/schema.ts'
 import { likePattern } from '../../lib/pagination.ts'
@@ -66,7 +66,7 @@ export function createRegionsRepository (db: Db) {
     /** Which of `codes` exist. */
     async existing (codes: string[]): Promise<Set<string>> {
       if (codes.length === 0) return new Set()
-      const rows = await db.select({ code: regions.code }).from(regions).where(inArray(regions.code, codes))
+      const rows = await db.select({ code: regions.code }).from(regions).where(sql`${regions.code} = any(${sql.param(codes)}::text[])`)
       return new Set(rows.map((r) => r.code))
     },
 
@@ -75,7 +75,7 @@ export function createRegionsRepository (db: Db) {
       if (codes.length === 0) return new Set()
       const result = await queryRows<{ start: string }>(db, sql`
         with recursive up(start, code, parent_code, depth) as (
-          select code, code, parent_code, 0 from regions where code in ${codes}
+          select code, code, parent_code, 0 from regions where code = any(${sql.param(codes)}::text[])
           union all
           select up.start, r.code, r.parent_code, up.depth + 1 from regions r join up on r.code = up.parent_code
           where up.depth < 10

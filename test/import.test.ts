@@ -1,0 +1,158 @@
+import t from 'tap'
+import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
+
+const app = await build(t)
+await createRegions(app)
+await createIndicator(app)
+await createIndicator(app, { code: 'new-employment', name: '新增残疾人就业人数', unit: 'persons', aggregation: 'sum', min: 0, max: null })
+await createPlan(app)
+
+const row = (overrides: Record<string, unknown> = {}) => ({
+  kind: 'actual', regionCode: '331003', indicatorCode: 'new-employment', year: 2021, value: '120', ...overrides
+})
+const post = (values: unknown[], query = '', headers: Record<string, string> = {}) =>
+  call(app, 'POST', `/v1/values/import${query}`, { values }, headers)
+
+t.test('upsert by natural key; the same file twice changes nothing', async (t) => {
+  const values = [
+    row(),
+    row({ year: 2022, value: 130.5 }),
+    row({ breakdown: { sex: 'female' }, value: '50' }),
+    row({ fromYear: 2021, year: 2025, value: '700', note: '五年累计' }),
+    row({ kind: 'target', planId: 'huangyan-14th-fyp', year: 2025, value: '140', comparator: 'at-least' }),
+    row({ regionCode: '330683', indicatorCode: 'hardship-subsidy-coverage', value: 99.5, status: 'provisional', asOf: '2021-09-30' })
+  ]
+  const first = await post(values)
+  t.equal(first.statusCode, 200, first.body)
+  t.same(json(first), { received: 6, created: 6, updated: 0, unchanged: 0, rejected: 0, dryRun: false, mode: 'atomic', errors: [], errorsTruncated: false })
+
+  const second = await post(values)
+  t.match(json(second), { received: 6, created: 0, updated: 0, unchanged: 6 })
+
+  const changed = await post([row({ value: '121' }), row({ year: 2023, value: '140' })])
+  t.match(json(changed), { created: 1, updated: 1, unchanged: 0 })
+  const stored = await collect(app, '/v1/values?region=331003&indicator=new-employment&kind=actual&from=2021&to=2021')
+  t.match(stored, [{ year: 2021, value: '121', revision: 2 }])
+  const history = json(await app.inject(`/v1/values/${stored[0].id}/history`))
+  t.same(history.items.map((e: { op: string }) => e.op), ['create', 'update'], 'an import revision is in the history')
+})
+
+t.test('atomic (default): one bad row and nothing is written', async (t) => {
+  const before = (await collect(app, '/v1/values?breakdown=*')).length
+  const res = await post([
+    row({ year: 2030, value: '1' }),
+    row({ year: 2031, value: 'abc' }),
+    row({ year: 2032, indicatorCode: 'no-such-indicator' }),
+    row({ year: 2033, regionCode: '999999' }),
+    row({ year: 2034, unknownField: 1 }),
+    row({ year: 2035, regionCode: '330683', indicatorCode: 'hardship-subsidy-coverage', value: 101 })
+  ])
+  t.equal(res.statusCode, 422)
+  t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
+  const body = json(res)
+  t.equal(body.code, 'IMPORT_REJECTED')
+  t.match(body.summary, { received: 6, created: 0, rejected: 5 })
+  t.same(body.errors.map((e: { row: number }) => e.row), [2, 3, 4, 5, 6])
+  t.match(body.errors, [
+    { row: 2, field: '/value' },
+    { row: 3, field: '/indicatorCode', code: 'not-found' },
+    { row: 4, field: '/regionCode', code: 'not-found' },
+    { row: 5, field: '/unknownField' },
+    { row: 6, field: '/value', code: 'out-of-range' }
+  ])
+  t.equal((await collect(app, '/v1/values?breakdown=*')).length, before, 'nothing written')
+})
+
+t.test('partial: the valid rows are written, the others reported', async (t) => {
+  const res = await post([row({ year: 2040, value: '1' }), row({ year: 2041, value: -5, indicatorCode: 'hardship-subsidy-coverage' }), row({ year: 2042, value: '3' })], '?mode=partial')
+  t.equal(res.statusCode, 200)
+  t.match(json(res), { received: 3, created: 2, rejected: 1, mode: 'partial', errors: [{ row: 2, code: 'out-of-range' }] })
+})
+
+t.test('two rows with the same key are both rejected', async (t) => {
+  const res = await post([row({ year: 2050, value: '1' }), row({ year: 2051 }), row({ year: 2050, value: '2' })], '?mode=partial')
+  t.match(json(res), { created: 1, rejected: 2 })
+  t.same(json(res).errors.map((e: { row: number, code: string }) => [e.row, e.code]), [[1, 'duplicate-key'], [3, 'duplicate-key']])
+  t.equal((await collect(app, '/v1/values?region=331003&indicator=new-employment&from=2050&to=2050')).length, 0)
+})
+
+t.test('dryRun counts exactly and writes nothing', async (t) => {
+  const values = [row({ year: 2060, value: '1' }), row({ value: '121' }), row({ value: '999', year: 2022 })]
+  const dry = await post(values, '?dryRun=true')
+  t.equal(dry.statusCode, 200)
+  t.match(json(dry), { dryRun: true, created: 1, unchanged: 1, updated: 1 })
+  t.equal((await collect(app, '/v1/values?region=331003&indicator=new-employment&from=2060&to=2060')).length, 0)
+  const real = await post(values)
+  t.match(json(real), { dryRun: false, created: 1, unchanged: 1, updated: 1 }, 'the real run reports what the dry run said')
+})
+
+t.test('CSV body, parsed as a stream, with the same columns', async (t) => {
+  const csv = [
+    'kind,regionCode,indicatorCode,fromYear,year,breakdown,value,status,note',
+    'actual,331003,new-employment,,2070,,10,final,"备注, 含逗号"',
+    'actual,331003,new-employment,,2070,category:mental,4,,',
+    'actual,331003,new-employment,2066,2070,,44,estimated,'
+  ].join('\n') + '\n'
+  const res = await app.inject({ method: 'POST', url: '/v1/values/import', headers: { 'content-type': 'text/csv' }, payload: csv })
+  t.equal(res.statusCode, 200, res.body)
+  t.match(json(res), { received: 3, created: 3 })
+  const mental = await collect(app, '/v1/values?region=331003&from=2070&to=2070&breakdown=category:mental')
+  t.match(mental, [{ value: '4', breakdown: { category: 'mental' }, status: 'final' }])
+  const noted = await collect(app, '/v1/values?region=331003&from=2070&to=2070')
+  t.match(noted, [{ note: '备注, 含逗号' }])
+
+  const badHeader = await app.inject({ method: 'POST', url: '/v1/values/import', headers: { 'content-type': 'text/csv' }, payload: 'kind,region,year\nactual,331003,2020\n' })
+  t.equal(badHeader.statusCode, 400)
+  t.match(json(badHeader).errors, [{ field: '/header/region', code: 'unknown-column' }])
+
+  const badRow = await app.inject({ method: 'POST', url: '/v1/values/import', headers: { 'content-type': 'text/csv' }, payload: 'kind,regionCode,indicatorCode,year,value\nactual,331003,new-employment,20x0,1\n' })
+  t.equal(badRow.statusCode, 422)
+  t.match(json(badRow).errors, [{ row: 1, field: '/year' }])
+
+  const broken = await app.inject({ method: 'POST', url: '/v1/values/import', headers: { 'content-type': 'text/csv' }, payload: 'kind,regionCode\n"actual,331003\n' })
+  t.equal(broken.statusCode, 400)
+})
+
+t.test('Idempotency-Key: a retry replays, a different body is 422', async (t) => {
+  const values = [row({ year: 2080, value: '8' })]
+  const headers = { 'idempotency-key': 'nightly-2026-11-25-331003' }
+  const first = await post(values, '', headers)
+  t.match(json(first), { created: 1 })
+  t.notOk(first.headers['idempotent-replayed'])
+  // change the stored value in between: a replay still answers the first answer, without importing again
+  const id = (await collect(app, '/v1/values?region=331003&from=2080&to=2080'))[0].id
+  t.equal((await call(app, 'PATCH', `/v1/values/${id}`, { value: '9' })).statusCode, 200)
+  const retry = await post(values, '', headers)
+  t.equal(retry.statusCode, 200)
+  t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.same(json(retry), json(first))
+  t.match((await collect(app, '/v1/values?region=331003&from=2080&to=2080'))[0], { value: '9' }, 'the retry did not import again')
+
+  const other = await post([row({ year: 2081 })], '', headers)
+  t.equal(other.statusCode, 422)
+  t.equal(json(other).code, 'IDEMPOTENCY_KEY_REUSED')
+
+  const bad = await post(values, '', { 'idempotency-key': 'has space' })
+  t.equal(bad.statusCode, 400)
+})
+
+t.test('20 concurrent identical requests execute once', async (t) => {
+  const values = Array.from({ length: 50 }, (_, i) => row({ year: 1990 + (i % 30), regionCode: i < 30 ? '331004' : '330683', value: String(i) }))
+  const headers = { 'idempotency-key': 'concurrent-1' }
+  const answers = await Promise.all(Array.from({ length: 20 }, () => post(values, '', headers)))
+  t.ok(answers.every((a) => a.statusCode === 200))
+  const bodies = answers.map((a) => json(a))
+  t.ok(bodies.every((b) => JSON.stringify(b) === JSON.stringify(bodies[0])), 'every answer is the first answer')
+  t.equal(bodies[0].created, 50)
+  t.equal(answers.filter((a) => a.headers['idempotent-replayed'] !== 'true').length, 1, 'one execution')
+})
+
+t.test('limits and bad requests', async (t) => {
+  const tooMany = await post(Array.from({ length: 100_001 }, () => ({})))
+  t.equal(tooMany.statusCode, 413)
+  t.equal(json(tooMany).code, 'PAYLOAD_TOO_LARGE')
+  t.equal((await call(app, 'POST', '/v1/values/import', { rows: [] })).statusCode, 400)
+  t.equal((await call(app, 'POST', '/v1/values/import?mode=eventual', { values: [] })).statusCode, 400)
+  const empty = await post([])
+  t.match(json(empty), { received: 0, created: 0 })
+})
