@@ -124,7 +124,9 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
       const rows = await checkValues(tx, inputs, (i) => `/actuals/${i}`, true)
       return upsertValues(tx, rows)
     }).catch((e: unknown) => explain(e, `actuals of ${file.planId}`))
-    for (const o of outcome) actuals[o]++
+    actuals.created += outcome.created
+    actuals.updated += outcome.updated
+    actuals.unchanged += outcome.unchanged
   }
   return { regions, indicators: indicators.length, plans: plans.length, targets, actuals }
 }

@@ -74,17 +74,16 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
       const { row, ...rest } = e
       reject(candidates[(row ?? 1) - 1]!.index, rest)
     }
-    const valid: Array<{ index: number, data: ValueData }> = []
+    const valid: Array<{ index: number, data: ValueData, key: string }> = []
     checked.rows.forEach((data, i) => {
-      if (data !== undefined) valid.push({ index: candidates[i]!.index, data })
+      if (data !== undefined) valid.push({ index: candidates[i]!.index, data, key: naturalKey(data) })
     })
 
     // Two rows with one key: which is right is unknowable, so all of them are refused.
     const byKey = new Map<string, number[]>()
     for (const v of valid) {
-      const key = naturalKey(v.data)
-      const list = byKey.get(key)
-      if (list === undefined) byKey.set(key, [v.index])
+      const list = byKey.get(v.key)
+      if (list === undefined) byKey.set(v.key, [v.index])
       else list.push(v.index)
     }
     for (const indexes of byKey.values()) {
@@ -97,16 +96,15 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
     if (options.mode === 'atomic' && rejected.size > 0) return summary(0, 0, 0)
 
     // A stable order keeps concurrent imports from locking the same rows in opposite orders.
-    const rows = writable.map((v) => v.data).sort((a, b) => (naturalKey(a) < naturalKey(b) ? -1 : 1))
+    const rows = writable.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((v) => v.data)
     let created = 0
     let updated = 0
     let unchanged = 0
     for (let i = 0; i < rows.length; i += BATCH) {
-      for (const outcome of await upsertValues(tx, rows.slice(i, i + BATCH))) {
-        if (outcome === 'created') created++
-        else if (outcome === 'updated') updated++
-        else unchanged++
-      }
+      const counts = await upsertValues(tx, rows.slice(i, i + BATCH))
+      created += counts.created
+      updated += counts.updated
+      unchanged += counts.unchanged
     }
     return summary(created, updated, unchanged)
   }

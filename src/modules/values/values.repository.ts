@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
 import { currentActor, regions, yearlyValues } from '../../db/schema.ts'
 import type { Breakdown } from './values.schemas.ts'
@@ -36,6 +36,22 @@ export function subtreeOf (code: string): SQL {
     ) select code from down)`
 }
 
+function filterConditions (f: Omit<ValueFilter, 'after' | 'limit'>): Array<SQL | undefined> {
+  const region = f.region === undefined
+    ? undefined
+    : f.includeDescendants === true ? sql`${v.regionCode} in ${subtreeOf(f.region)}` : eq(v.regionCode, f.region)
+  return [
+    region,
+    f.indicator !== undefined ? eq(v.indicatorCode, f.indicator) : undefined,
+    f.kind !== undefined ? eq(v.kind, f.kind) : undefined,
+    f.plan !== undefined ? eq(v.planId, f.plan) : undefined,
+    f.from !== undefined ? gte(v.fromYear, f.from) : undefined,
+    f.to !== undefined ? lte(v.year, f.to) : undefined,
+    f.status !== undefined ? eq(v.status, f.status) : undefined,
+    breakdownCondition(f.breakdown)
+  ]
+}
+
 export function createValuesRepository (db: Db) {
   return {
     async get (id: number, forUpdate = false): Promise<ValueRow | undefined> {
@@ -45,20 +61,27 @@ export function createValuesRepository (db: Db) {
 
     /** Ordered by (year, id): chronological, stable under inserts. */
     async list (f: ValueFilter): Promise<ValueRow[]> {
-      const region = f.region === undefined
-        ? undefined
-        : f.includeDescendants === true ? sql`${v.regionCode} in ${subtreeOf(f.region)}` : eq(v.regionCode, f.region)
       return db.select().from(v).where(and(
-        region,
-        f.indicator !== undefined ? eq(v.indicatorCode, f.indicator) : undefined,
-        f.kind !== undefined ? eq(v.kind, f.kind) : undefined,
-        f.plan !== undefined ? eq(v.planId, f.plan) : undefined,
-        f.from !== undefined ? gte(v.fromYear, f.from) : undefined,
-        f.to !== undefined ? lte(v.year, f.to) : undefined,
-        f.status !== undefined ? eq(v.status, f.status) : undefined,
-        breakdownCondition(f.breakdown),
+        ...filterConditions(f),
         f.after !== undefined ? or(gt(v.year, f.after[0]), and(eq(v.year, f.after[0]), gt(v.id, f.after[1]))) : undefined
       )).orderBy(asc(v.year), asc(v.id)).limit(f.limit + 1)
+    },
+
+    /**
+     * Per region, indicator and breakdown, the most recent actual: the latest year, and
+     * for one year the shortest period (a single-year figure before a multi-year total).
+     * Ordered by (region, indicator, id).
+     */
+    async listLatest (f: Omit<ValueFilter, 'after'> & { after?: [string, string, number] }): Promise<ValueRow[]> {
+      const latest = db.selectDistinctOn([v.regionCode, v.indicatorCode, v.category, v.grade, v.sex, v.area]).from(v)
+        .where(and(...filterConditions({ ...f, kind: 'actual' })))
+        .orderBy(v.regionCode, v.indicatorCode, v.category, v.grade, v.sex, v.area, desc(v.year), desc(v.fromYear))
+        .as('latest')
+      const a = f.after
+      return db.select().from(latest).where(a !== undefined
+        ? sql`(${latest.regionCode}, ${latest.indicatorCode}, ${latest.id}) > (${a[0]}, ${a[1]}, ${a[2]})`
+        : undefined)
+        .orderBy(asc(latest.regionCode), asc(latest.indicatorCode), asc(latest.id)).limit(f.limit + 1)
     },
 
     async listByPlan (planId: string, after: [number, number] | undefined, limit: number): Promise<ValueRow[]> {

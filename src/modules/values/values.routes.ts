@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
+import { ApiError } from '../../lib/errors.ts'
 import { problems } from '../../lib/problem.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createValuesRepository } from './values.repository.ts'
 import { parseBreakdownFilter, toValueResource, type ValueRow } from './values.rules.ts'
 import { HistoryPage, HistoryQuery, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
+import { valuesCsv } from './values.csv.ts'
 import { valueHistoryOf } from './values.history.ts'
 import { createValuesService, valueNotFound } from './values.service.ts'
 
@@ -26,16 +28,47 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'Targets and actuals ordered by year, then id. Filters combine with AND:',
         '`region` (with `includeDescendants=true` also every region below it), `indicator`, `kind`, `plan`,',
         '`from`/`to` (the period `fromYear..year` lies within `from..to`), `status` (actuals) and `breakdown`',
-        '(default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all).'
+        '(default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all).',
+        '`latest=true` keeps the most recent actual per region, indicator and breakdown (a dashboard in one call).',
+        '`format=csv` or `Accept: text/csv` streams every matching value as CSV (no pagination) with the columns',
+        'that `POST /v1/values/import` accepts, so an export imports back unchanged.'
       ].join(' '),
       querystring: ValueListQuery,
-      response: { 200: ValuePage, ...problems(400) }
+      response: {
+        200: {
+          description: 'A page of values (JSON), or every matching value as CSV',
+          content: {
+            'application/json': { schema: ValuePage },
+            'text/csv': { schema: { type: 'string', description: 'CSV with a header row: the columns POST /v1/values/import accepts', examples: ['kind,planId,regionCode,indicatorCode,fromYear,year,breakdown,value,status,numerator,denominator,asOf,comparator,binding,baselineYear,baselineValue,qualitative,source,note\nactual,,330683,hardship-subsidy-beneficiaries,2021,2021,,3491,final,,,2021-09-30,,,,,,,\n'] } }
+          }
+        },
+        ...problems(400)
+      }
     }
-  }, async (request) => {
-    const { limit = 100, cursor, breakdown, ...filter } = request.query
+  }, async (request, reply) => {
+    const { limit = 100, cursor, breakdown, latest = false, format, ...filter } = request.query
+    const wantsCsv = format === 'csv' || (format === undefined && (request.headers.accept ?? '').includes('text/csv'))
+    const where = { ...filter, breakdown: parseBreakdownFilter(breakdown) }
+    if (latest && filter.kind === 'target') {
+      throw new ApiError('VALIDATION_FAILED', '`latest` lists actuals; it cannot be combined with kind=target.', {
+        errors: [{ field: '/query/kind', code: 'conflict', message: 'latest=true lists actuals only' }]
+      })
+    }
+    if (wantsCsv) {
+      if (latest) {
+        throw new ApiError('VALIDATION_FAILED', 'CSV export lists every matching value; it cannot be combined with latest=true.', {
+          errors: [{ field: '/query/latest', code: 'conflict', message: 'not available as CSV' }]
+        })
+      }
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(valuesCsv(repo, where) as unknown as string)
+    }
+    if (latest) {
+      const after = decodeCursor(cursor, ['string', 'string', 'number']) as [string, string, number] | undefined
+      const page = pageOf(await repo.listLatest({ ...where, after, limit }), limit, (r) => [r.regionCode, r.indicatorCode, r.id])
+      return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
+    }
     const after = decodeCursor(cursor, ['number', 'number']) as [number, number] | undefined
-    const rows = await repo.list({ ...filter, breakdown: parseBreakdownFilter(breakdown), after, limit })
-    const page = pageOf(rows, limit, valueCursorKey)
+    const page = pageOf(await repo.list({ ...where, after, limit }), limit, valueCursorKey)
     return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
   })
 

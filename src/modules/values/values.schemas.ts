@@ -142,6 +142,11 @@ export const ValueListQuery = Type.Object({
     description: 'Which breakdown: `category:mental,sex:female` (exactly that breakdown), `total` (the default: totals only) or `*` (every breakdown)',
     examples: ['category:mental,sex:female']
   })),
+  latest: Type.Optional(Type.Boolean({
+    default: false,
+    description: 'Only the most recent actual per region, indicator and breakdown (latest year; for one year a single-year figure before a multi-year total), ordered by region and indicator'
+  })),
+  format: Type.Optional(Type.Enum(['json', 'csv'], { description: '`csv` (or `Accept: text/csv`) streams every matching value as CSV, unpaginated, with the columns the import accepts' })),
   ...PageQuery
 }, { additionalProperties: false })
 

@@ -1,19 +1,20 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Db } from '../../db/client.ts'
-import { naturalKey, type ValueData } from './values.rules.ts'
+import type { ValueData } from './values.rules.ts'
 
 /**
  * Set-based upsert of checked values by natural key: one `INSERT ... SELECT FROM unnest`
  * per batch, whatever its size (drizzle's row-object builder is CPU-bound on large
  * batches). A row whose stored content is identical is left alone (no revision bump),
  * so sending the same data twice changes nothing.
- * Answers, in input order, what happened to each row.
+ * Answers how many rows were created, updated and left unchanged (only the counts travel
+ * back, not the rows).
  */
-export async function upsertValues (db: Db, rows: ValueData[]): Promise<Array<'created' | 'updated' | 'unchanged'>> {
-  if (rows.length === 0) return []
+export async function upsertValues (db: Db, rows: ValueData[]): Promise<{ created: number, updated: number, unchanged: number }> {
+  if (rows.length === 0) return { created: 0, updated: 0, unchanged: 0 }
   const col = <K extends keyof ValueData>(k: K) => sql.param(rows.map((r) => r[k] ?? null))
   // Enum arrays are sent as text[] and cast per element (PGlite binds JS arrays as text).
-  const result = await queryRows<{ inserted: boolean, key: string }>(db, sql`
+  const [counts] = await queryRows<{ created: number, updated: number }>(db, sql`
     with input as (
       select * from unnest(
         ${col('kind')}::text[], ${col('planId')}::text[], ${col('regionCode')}::text[], ${col('indicatorCode')}::text[],
@@ -25,6 +26,7 @@ export async function upsertValues (db: Db, rows: ValueData[]): Promise<Array<'c
       ) with ordinality as t(kind, plan_id, region_code, indicator_code, from_year, year, category, grade, sex, area,
         value, status, numerator, denominator, as_of, comparator, binding, baseline_year, baseline_value, qualitative, source, note, n)
     )
+    , written as (
     insert into yearly_values as v (kind, plan_id, region_code, indicator_code, from_year, year, category, grade, sex, area,
       value, status, numerator, denominator, as_of, comparator, binding, baseline_year, baseline_value, qualitative, source, note)
     select kind::value_kind, plan_id, region_code, indicator_code, from_year, year,
@@ -41,8 +43,9 @@ export async function upsertValues (db: Db, rows: ValueData[]): Promise<Array<'c
     where (v.value, v.status, v.numerator, v.denominator, v.as_of, v.comparator, v.binding, v.baseline_year, v.baseline_value, v.qualitative, v.source, v.note)
       is distinct from
       (excluded.value, excluded.status, excluded.numerator, excluded.denominator, excluded.as_of, excluded.comparator, excluded.binding, excluded.baseline_year, excluded.baseline_value, excluded.qualitative, excluded.source, excluded.note)
-    returning (xmax = 0) as inserted, v.kind::text || '|' || coalesce(v.plan_id, '') || '|' || v.region_code || '|' || v.indicator_code || '|' || v.from_year || '|' || v.year || '|' || coalesce(v.category::text, '') || '|' || coalesce(v.grade::text, '') || '|' || coalesce(v.sex::text, '') || '|' || coalesce(v.area::text, '') as key`)
-  const outcome = new Map<string, 'created' | 'updated'>()
-  for (const r of result) outcome.set(r.key, r.inserted ? 'created' : 'updated')
-  return rows.map((r) => outcome.get(naturalKey(r)) ?? 'unchanged')
+    returning (xmax = 0) as inserted)
+    select (count(*) filter (where inserted))::int as created, (count(*) filter (where not inserted))::int as updated from written`)
+  const created = counts?.created ?? 0
+  const updated = counts?.updated ?? 0
+  return { created, updated, unchanged: rows.length - created - updated }
 }
