@@ -11,3 +11,33 @@ t.test('liveness and readiness', async (t) => {
   t.equal(json(ready).status, 'ok')
   t.ok(['pg', 'pglite'].includes(json(ready).database))
 })
+
+t.test('database unreachable: readiness and requests answer 503 problem+json, nothing leaks', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { default: pino } = await import('pino')
+  const { default: app } = await import('../src/app.ts')
+  const { openDatabase } = await import('../src/db/client.ts')
+  const { buildOptions } = await import('../src/options.ts')
+  // Nothing listens on port 1: every connection attempt is refused.
+  const database = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '', logger: pino({ level: 'silent' }) })
+  const server = Fastify(buildOptions({ LOG_LEVEL: 'silent', BODY_LIMIT: 1_048_576 }))
+  await server.register(app, { database })
+  t.teardown(() => server.close())
+
+  const live = await server.inject('/health/live')
+  t.equal(live.statusCode, 200, 'liveness does not depend on the database')
+  const ready = await server.inject('/health/ready')
+  t.equal(ready.statusCode, 503)
+  t.equal(ready.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal(json(ready).code, 'DATABASE_UNAVAILABLE')
+  t.ok(ready.headers['retry-after'])
+
+  const read = await server.inject('/v1/regions')
+  t.equal(read.statusCode, 503)
+  t.equal(json(read).code, 'DATABASE_UNAVAILABLE')
+  const write = await server.inject({ method: 'POST', url: '/v1/regions', payload: { code: '100000', name: '中国', level: 'national' } })
+  t.equal(write.statusCode, 503)
+  for (const res of [ready, read, write]) {
+    t.notMatch(res.body, /ECONNREFUSED|127\.0\.0\.1|select|insert|regions\b.*from|at .*\.ts/i, 'no driver, SQL or stack text')
+  }
+})

@@ -107,6 +107,22 @@ t.test('吉林 2019 work points: breakdown by area', async (t) => {
   t.equal(totals.items.length, 0, 'the urban figure is a breakdown, not the total')
 })
 
+t.test('loading the seed again changes nothing', async (t) => {
+  const { loadSeed } = await import('../src/seed/load.ts')
+  const { default: pino } = await import('pino')
+  const feed = json(await app.inject('/v1/changes?limit=1000'))
+  let cursor = feed.nextCursor
+  for (let page = feed; page.hasMore; cursor = page.nextCursor) page = json(await app.inject(`/v1/changes?limit=1000&after=${cursor}`))
+  const summary = await loadSeed(app.db, pino({ level: 'silent' }))
+  t.match(summary, {
+    regions: { created: 0, updated: 0 },
+    targets: { created: 0, updated: 0, deleted: 0, unchanged: 122 },
+    actuals: { created: 0, updated: 0, unchanged: 75 }
+  })
+  const after = json(await app.inject(`/v1/changes?after=${cursor}`))
+  t.same(after.items, [], 'no change recorded: no revision moved')
+})
+
 t.test('seed counts', async (t) => {
   const count = async (query: string) => (await collect(app, `/v1/values?${query}&breakdown=*`)).length
   t.equal(await count('kind=target'), 122)
