@@ -6,8 +6,13 @@ import healthRoutes from './modules/health/health.routes.ts'
 import importsRoutes from './modules/imports/imports.routes.ts'
 import indicatorsRoutes from './modules/indicators/indicators.routes.ts'
 import plansRoutes from './modules/plans/plans.routes.ts'
+import progressRoutes from './modules/progress/progress.routes.ts'
+import rankingRoutes from './modules/ranking/ranking.routes.ts'
 import regionsRoutes from './modules/regions/regions.routes.ts'
+import rollupRoutes from './modules/rollup/rollup.routes.ts'
 import valuesRoutes from './modules/values/values.routes.ts'
+import tokensRoutes from './modules/tokens/tokens.routes.ts'
+import auth, { type AuthOptions } from './plugins/auth.ts'
 import database from './plugins/database.ts'
 import openapi from './plugins/openapi.ts'
 import problemDetails from './plugins/problem-details.ts'
@@ -15,6 +20,8 @@ import validation from './plugins/validation.ts'
 
 export interface AppOptions {
   database: Database
+  /** Access control settings (default: reads public, pepper kept in the database). */
+  auth?: AuthOptions
 }
 
 /** The whole service as one plugin; server.ts and the tests register it the same way. */
@@ -23,6 +30,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(problemDetails)
   await fastify.register(database, { database: opts.database })
   await fastify.register(openapi)
+  await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
 
   // PATCH bodies may be sent as RFC 7396 merge patches; parsed like JSON (with the
   // same prototype-poisoning protection).
@@ -45,6 +53,10 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
     await v1.register(valuesRoutes)
     await v1.register(importsRoutes)
     await v1.register(changesRoutes)
+    await v1.register(tokensRoutes)
+    await v1.register(progressRoutes)
+    await v1.register(rollupRoutes)
+    await v1.register(rankingRoutes)
   }, { prefix: '/v1' })
 }
 

@@ -16,7 +16,10 @@ export const ConfigSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections in the PostgreSQL pool' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level' }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest accepted request body in bytes (bulk import has its own limit)' }),
-  SEED_ON_FIRST_START: Type.Boolean({ default: true, description: 'Load the seed dataset when the embedded database is created' })
+  SEED_ON_FIRST_START: Type.Boolean({ default: true, description: 'Load the seed dataset when the embedded database is created' }),
+  READS_REQUIRE_TOKEN: Type.Boolean({ default: false, description: 'Require a bearer token (any role) for reads too' }),
+  TOKEN_PEPPER: Type.Optional(Type.String({ minLength: 32, description: 'Key of the token hash; unset means one is generated and kept in the database' })),
+  BOOTSTRAP_ADMIN_TOKEN: Type.Optional(Type.String({ pattern: '^irt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$', description: 'Registers this token as an admin token at start if it is not known yet (the first admin of a fresh install)' }))
 })
 
 export type Config = Static<typeof ConfigSchema>

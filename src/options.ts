@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { LogController, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.ts'
+import { frameworkErrors } from './plugins/problem-details.ts'
 
 /**
  * Fastify options shared by the server and the tests, so tests never run with another
@@ -19,6 +20,8 @@ export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'>):
     bodyLimit: config.BODY_LIMIT,
     // Route params such as /v1/regions/:code are short; longer ones are rejected early.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    // Router errors (bad percent-encoding, over-long parameters) as problem+json too.
+    frameworkErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }

@@ -27,7 +27,12 @@ async function main () {
     log.info({ summary }, 'seed dataset loaded')
   }
 
-  await server.register(app, { database })
+  await server.register(app, { database, auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER } })
+  if (config.BOOTSTRAP_ADMIN_TOKEN !== undefined) {
+    await server.ready()
+    const outcome = await server.tokens.bootstrapAdmin(config.BOOTSTRAP_ADMIN_TOKEN)
+    log.info({ outcome }, 'bootstrap admin token checked (BOOTSTRAP_ADMIN_TOKEN)')
+  }
 
   let closing = false
   const shutdown = async (signal: string) => {

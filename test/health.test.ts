@@ -35,7 +35,15 @@ t.test('database unreachable: readiness and requests answer 503 problem+json, no
   const read = await server.inject('/v1/regions')
   t.equal(read.statusCode, 503)
   t.equal(json(read).code, 'DATABASE_UNAVAILABLE')
-  const write = await server.inject({ method: 'POST', url: '/v1/regions', payload: { code: '100000', name: '中国', level: 'national' } })
+  const anonymous = await server.inject({ method: 'POST', url: '/v1/regions', payload: { code: '100000', name: '中国', level: 'national' } })
+  t.equal(anonymous.statusCode, 401, 'no token: refused before the database is asked')
+  // A well-formed token cannot be checked while the database is away: 503, not 401.
+  const write = await server.inject({
+    method: 'POST',
+    url: '/v1/regions',
+    headers: { authorization: `Bearer irt_0123456789ab_${'A'.repeat(43)}` },
+    payload: { code: '100000', name: '中国', level: 'national' }
+  })
   t.equal(write.statusCode, 503)
   for (const res of [ready, read, write]) {
     t.notMatch(res.body, /ECONNREFUSED|127\.0\.0\.1|select|insert|regions\b.*from|at .*\.ts/i, 'no driver, SQL or stack text')

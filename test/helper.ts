@@ -160,17 +160,42 @@ export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ data
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
+export interface BuildOptions {
+  /** Start from the seed dataset instead of an empty database. */
+  seed?: boolean
+  /**
+   * `admin` (default): requests without an Authorization header are sent with an admin
+   * token, so tests of other behaviour need not carry one. `none`: requests go as sent
+   * (for access-control tests).
+   */
+  auth?: 'admin' | 'none'
+  readsRequireToken?: boolean
+}
+
 /** The app as production builds it (same options, same validator), on a clean database. */
-export async function build (t: Teardown, options: { seed?: boolean } = {}): Promise<FastifyInstance> {
+export async function build (t: Teardown, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { database, drop } = await freshDatabase(options.seed === true ? 'seeded' : 'empty')
   const server = Fastify(buildOptions({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', BODY_LIMIT: 1_048_576 }))
-  await server.register(app, { database })
+  let adminToken: string | undefined
+  if (options.auth !== 'none') {
+    // Registered before the app, so it runs before the app's own onRequest (auth) hook.
+    server.addHook('onRequest', async (request) => {
+      if (adminToken !== undefined && request.headers.authorization === undefined) request.headers.authorization = `Bearer ${adminToken}`
+    })
+  }
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false } })
   await server.ready()
+  if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {
     await server.close()
     await drop()
   })
   return server
+}
+
+/** A token of `role` (scoped to `regionCode` for editors), made directly by the service. */
+export async function tokenFor (server: FastifyInstance, role: 'reader' | 'editor' | 'admin', regionCode?: string): Promise<string> {
+  return (await server.tokens.create({ actor: 'test' }, { name: `test ${role} ${regionCode ?? ''}`, role, regionCode: regionCode ?? null })).token
 }
 
 /** JSON body of a response (throws with the body text when it is not JSON). */

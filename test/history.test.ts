@@ -23,7 +23,7 @@ t.test('every write of a value is in its history, with who, when, before and aft
   t.match(second.before, { value: '97.5' })
   t.match(second.after, { value: '98.25', revision: 2 }, 'decimals keep their exact text in history')
   t.match(third.after, { status: 'provisional', note: null })
-  t.ok(live.items.every((e: { actor: string }) => e.actor === 'anonymous'))
+  t.ok(live.items.every((e: { actor: string }) => /^[0-9a-f]{12}$/.test(e.actor)), 'the actor is the token id')
   t.ok(Date.parse(first.at) <= Date.parse(third.at))
 
   const page = json(await app.inject(`/v1/values/${id}/history?limit=2`))
@@ -36,7 +36,7 @@ t.test('every write of a value is in its history, with who, when, before and aft
   t.equal((await app.inject(`/v1/values/${id}`)).statusCode, 404)
   const after = json(await app.inject(`/v1/values/${id}/history`))
   const last = after.items[after.items.length - 1]
-  t.match(last, { op: 'delete', revision: 3, actor: 'anonymous', after: null })
+  t.match(last, { op: 'delete', revision: 3, actor: /^[0-9a-f]{12}$/, after: null })
   t.match(last.before, { value: '98.25', status: 'provisional' })
 })
 

@@ -151,6 +151,12 @@ export const yearlyValues = pgTable('yearly_values', {
   index('yearly_values_series_idx').on(t.regionCode, t.indicatorCode, t.year),
   index('yearly_values_indicator_idx').on(t.indicatorCode, t.year),
   index('yearly_values_plan_idx').on(t.planId),
+  // Single-year total actuals of one indicator, region after region: what rollups and
+  // rankings read (issue #5). The read columns are part of the key (drizzle has no INCLUDE)
+  // so those reads are index-only, and a province's regions sit on a few adjacent pages.
+  index('yearly_values_actual_totals_idx')
+    .on(t.indicatorCode, t.regionCode, t.year, t.value, t.numerator, t.denominator, t.status, t.id)
+    .where(sql`${t.kind} = 'actual' and ${t.fromYear} = ${t.year} and ${t.category} is null and ${t.grade} is null and ${t.sex} is null and ${t.area} is null`),
   check('yearly_values_period', sql`${t.fromYear} <= ${t.year}`),
   check('yearly_values_plan_kind', sql`(${t.kind} = 'target') = (${t.planId} is not null)`),
   check('yearly_values_actual_has_value', sql`${t.kind} = 'target' or ${t.value} is not null`),
@@ -212,4 +218,34 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   index('idempotency_keys_created_idx').on(t.createdAt)
 ])
 
-export const schema = { regions, indicators, plans, yearlyValues, changes, valueHistory, idempotencyKeys }
+export const tokenRoles = ['reader', 'editor', 'admin'] as const
+export const tokenRole = pgEnum('token_role', tokenRoles)
+
+/**
+ * Access tokens. The secret is shown once at creation; only its keyed hash (HMAC-SHA256
+ * with the service's pepper) is stored. Revoked tokens are kept, so history and the
+ * changes feed can still name who made a write.
+ */
+export const tokens = pgTable('tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  role: tokenRole('role').notNull(),
+  /** Editors only: the region (and everything below it) the token may write. */
+  regionCode: text('region_code').references(() => regions.code),
+  secretHash: text('secret_hash').notNull(),
+  createdBy: text('created_by').notNull().default(currentActor),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' })
+}, (t) => [
+  check('tokens_editor_has_region', sql`(${t.role} = 'editor') = (${t.regionCode} is not null)`)
+])
+
+/** Service secrets generated on first use (the token pepper when TOKEN_PEPPER is not set). */
+export const serviceSecrets = pgTable('service_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+})
+
+export const schema = { regions, indicators, plans, yearlyValues, changes, valueHistory, idempotencyKeys, tokens, serviceSecrets }

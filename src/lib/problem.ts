@@ -33,6 +33,8 @@ export const ProblemSchema = Type.Object({
 })
 
 const descriptions: Record<number, string> = {
+  401: 'No valid bearer token (missing, unknown, revoked or expired); see WWW-Authenticate',
+  403: 'The token may not do this: wrong role, or a region outside an editor\'s scope',
   400: 'The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`)',
   404: 'The resource does not exist',
   406: 'None of the accepted media types can be produced',

@@ -6,12 +6,15 @@ import type { FastifyRequest } from 'fastify'
  * the request, so the seed loader and bulk paths write through the same code.
  */
 export interface WriteContext {
+  /** Who writes: the token id (or `seed`, `bootstrap` for the service's own writes). */
   actor: string
+  /** An editor's region: writes must stay in it and below it. Absent: unrestricted (admin). */
+  scope?: string | null
   ifMatch?: string
   ifNoneMatch?: string
 }
 
-/** The actor until access control lands (issue #6 replaces it with the token id). */
+/** The actor of a request that carries no token (only reads can be anonymous). */
 export const ANONYMOUS = 'anonymous'
 
 export function writeContext (request: FastifyRequest): WriteContext {
@@ -19,7 +22,13 @@ export function writeContext (request: FastifyRequest): WriteContext {
     const v = request.headers[name]
     return typeof v === 'string' ? v : undefined
   }
-  return { actor: ANONYMOUS, ifMatch: header('if-match'), ifNoneMatch: header('if-none-match') }
+  const principal = request.principal
+  return {
+    actor: principal?.tokenId ?? ANONYMOUS,
+    scope: principal?.role === 'editor' ? principal.regionCode : null,
+    ifMatch: header('if-match'),
+    ifNoneMatch: header('if-none-match')
+  }
 }
 
 /** True when every field of `next` equals the stored one (a write that would change nothing). */

@@ -2,6 +2,8 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { catalogue } from '../lib/errors.ts'
+import { problems } from '../lib/problem.ts'
+import type { Access } from './auth.ts'
 
 const errorTable = Object.entries(catalogue)
   .map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} |`).join('\n')
@@ -43,16 +45,42 @@ export default fp(async (app) => {
       openapi: '3.1.0',
       info: openapiInfo,
       servers: [{ url: '/', description: 'This server' }],
-      // Reads and writes are anonymous until access control lands (tokens, issue #6).
-      security: [{}],
+      // Reads are anonymous unless the server sets READS_REQUIRE_TOKEN; every write names
+      // bearerAuth itself (added per route by `transform` below).
+      security: [{}, { bearerAuth: [] }],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An access token from POST /v1/tokens (`irt_<id>_<secret>`). Roles: reader, editor (its region and below), admin.'
+          }
+        }
+      },
       tags: [
         { name: 'regions', description: 'Administrative divisions keyed by statistical division code (行政区划)' },
         { name: 'indicators', description: 'The indicator catalogue (指标目录)' },
         { name: 'plans', description: 'Planning documents and their target tables (规划、工作要点、工作总结)' },
         { name: 'values', description: 'Yearly values: targets and actuals (年度目标值与实际值)' },
+        { name: 'monitoring', description: 'Monitoring and evaluation: plan progress, rollups over regions, rankings (监测评估)' },
         { name: 'changes', description: 'The sync feed of every create, update and delete (变更订阅)' },
+        { name: 'tokens', description: 'Access tokens: reader, editor (scoped to a region), admin (访问令牌)' },
         { name: 'health', description: 'Liveness and readiness probes' }
       ]
+    },
+    // Protected operations: bearerAuth is required and 401/403 are documented, from the
+    // same `config.access` the auth plugin enforces, so docs and behaviour cannot drift.
+    transform: ({ schema, url, route }) => {
+      const access = (route.config as { access?: Access } | undefined)?.access ??
+        (route.method === 'GET' || route.method === 'HEAD' ? 'read' : 'admin')
+      if (schema === undefined || schema === null || access === 'public' || (schema as { hide?: boolean }).hide === true || url.startsWith('/health/')) return { schema, url }
+      const response = { ...((schema as { response?: Record<string, unknown> }).response ?? {}) }
+      const more = problems(...(access === 'read' ? [401] : [401, 403])) as Record<string, unknown>
+      for (const status of [401, 403]) if (more[status] !== undefined) response[status] ??= more[status]
+      const extra = access === 'read'
+        ? {}
+        : { security: [{ bearerAuth: [] }] }
+      return { schema: { ...schema, ...extra, response }, url }
     },
     refResolver: {
       // Name shared schemas after their $id in components.schemas (e.g. Problem).

@@ -70,6 +70,22 @@ export function sendProblem (reply: FastifyReply, request: FastifyRequest, probl
   })
 }
 
+/**
+ * Fastify's `frameworkErrors` option: the router answers a path that is not valid
+ * percent-encoded UTF-8 (FST_ERR_BAD_URL) or a parameter over `maxParamLength`
+ * (FST_ERR_MAX_PARAM_LENGTH, a 414) before any hook or error handler runs, with its own
+ * JSON body. Both are malformed requests: answer them as 400 problems like the rest.
+ */
+export function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? new ApiError('VALIDATION_FAILED', err.code === 'FST_ERR_BAD_URL'
+      ? 'The path is not valid: a percent-escape does not decode to UTF-8.'
+      : 'A path parameter is longer than any valid value.', { errors: [{ field: '/path', code: 'invalid', message: 'is not a valid path parameter' }] })
+    : toApiError(err, request)
+  reply.header('x-request-id', request.id)
+  return sendProblem(reply, request, problem)
+}
+
 export default fp(async (app) => {
   app.addSchema(ProblemSchema)
 

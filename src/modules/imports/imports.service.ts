@@ -3,6 +3,7 @@ import { writeTransaction } from '../../db/transaction.ts'
 import type { FieldError } from '../../lib/errors.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
 import { createValidators } from '../../plugins/validation.ts'
+import { assertWritable } from '../tokens/scope.ts'
 import { checkValueRows } from '../values/values.references.ts'
 import { naturalKey, type ValueData, type ValueInput } from '../values/values.rules.ts'
 import { ValueCreate } from '../values/values.schemas.ts'
@@ -32,6 +33,8 @@ export interface ImportOptions {
  * its counts are exactly what the real request would report.
  */
 export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], options: ImportOptions): Promise<ImportSummary> {
+  // One row outside an editor's region refuses the whole request, whatever the mode.
+  await assertWritable(db, ctx, raw.map((r) => (typeof r === 'object' && r !== null ? (r as { regionCode?: unknown }).regionCode as string : undefined)))
   const errors: FieldError[] = []
   const rejected = new Set<number>()
   const reject = (index: number, e: FieldError) => {

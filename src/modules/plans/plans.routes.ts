@@ -39,6 +39,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/plans', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'createPlan',
@@ -69,6 +70,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/plans/:id', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'putPlan',
@@ -85,6 +87,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/plans/:id', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'patchPlan',
@@ -97,6 +100,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.id, request.body)))
 
   app.delete('/plans/:id', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'deletePlan',
@@ -129,6 +133,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/plans/:id/targets', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'replacePlanTargets',

@@ -4,6 +4,7 @@ import { assertIfMatch } from '../../lib/conditional.ts'
 import { ApiError, type FieldError } from '../../lib/errors.ts'
 import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { createRegionsRepository } from '../regions/regions.repository.ts'
+import { assertWritable } from '../tokens/scope.ts'
 import { createPlansRepository, type PlanInput, type PlanRow } from './plans.repository.ts'
 import type { PlanPatch, PlanReplace } from './plans.schemas.ts'
 
@@ -77,6 +78,7 @@ export function createPlansService (db: Db) {
       if (existing === undefined && mustExist) throw planNotFound(id)
       assertIfMatch(ctx, existing?.revision)
       const input = next(existing)
+      await assertWritable(tx, ctx, [input.regionCode, existing?.regionCode])
       if (existing !== undefined && sameFields(existing, input)) return { row: existing, created: false }
       await checkRules(tx, input, existing)
       if (existing === undefined) return { row: await repo.insert(input), created: true }
@@ -89,6 +91,7 @@ export function createPlansService (db: Db) {
     async create (ctx: WriteContext, input: PlanInput) {
       return writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createPlansRepository(tx)
+        await assertWritable(tx, ctx, [input.regionCode])
         if (await repo.get(input.id) !== undefined) throw new ApiError('PLAN_EXISTS', `Plan ${input.id} already exists; use PUT to replace it.`)
         await checkRules(tx, input, undefined)
         return repo.insert(input)
@@ -103,6 +106,7 @@ export function createPlansService (db: Db) {
         const existing = await repo.get(id, true)
         if (existing === undefined) throw planNotFound(id)
         assertIfMatch(ctx, existing.revision)
+        await assertWritable(tx, ctx, [existing.regionCode])
         const children = await repo.childCount(id)
         if (children > 0) throw new ApiError('PLAN_IN_USE', `${children} plan(s) implement ${id} (parentPlanId); change or delete them first.`)
         await repo.delete(id)

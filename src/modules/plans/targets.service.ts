@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
 import { ApiError, type FieldError } from '../../lib/errors.ts'
+import { assertWritable } from '../tokens/scope.ts'
 import { checkValues } from '../values/values.references.ts'
 import { createValuesRepository } from '../values/values.repository.ts'
 import { naturalKey, type ValueData, type ValueInput, type ValueRow } from '../values/values.rules.ts'
@@ -29,6 +30,7 @@ export async function replaceTargets (db: Db, ctx: WriteContext, planId: string,
     // Locking the plan row serialises concurrent replacements of the same table.
     const plan = await plans.get(planId, true)
     if (plan === undefined) throw planNotFound(planId)
+    await assertWritable(tx, ctx, [plan.regionCode, ...table.targets.map((t) => t.regionCode)])
 
     const inputs: ValueInput[] = table.targets.map((t) => ({ ...t, kind: 'target', planId }))
     const rows = await checkValues(tx, inputs, (i) => `/body/targets/${i}`, true)

@@ -73,6 +73,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/values', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'createValue',
@@ -128,6 +129,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.patch('/values/:id', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'patchValue',
@@ -140,6 +142,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => sendResource(request, reply, toValueResource(await service.patch(writeContext(request), request.params.id, request.body))))
 
   app.delete('/values/:id', {
+    config: { access: 'editor' },
     schema: {
       tags,
       operationId: 'deleteValue',

@@ -3,6 +3,7 @@ import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
 import { ApiError } from '../../lib/errors.ts'
 import { sameFields, type WriteContext } from '../../lib/write-context.ts'
+import { assertWritable } from '../tokens/scope.ts'
 import { checkValues } from './values.references.ts'
 import { createValuesRepository } from './values.repository.ts'
 import { rowToInput, type ValueInput, type ValueRow } from './values.rules.ts'
@@ -17,6 +18,7 @@ export function createValuesService (db: Db) {
     /** POST: one new value; 409 `VALUE_EXISTS` when its natural key is taken. */
     async create (ctx: WriteContext, body: ValueCreate): Promise<ValueRow> {
       return writeTransaction(db, ctx.actor, async (tx) => {
+        await assertWritable(tx, ctx, [body.regionCode])
         const [data] = await checkValues(tx, [body as ValueInput], () => '/body', false)
         return createValuesRepository(tx).insert(data!)
       })
@@ -29,6 +31,7 @@ export function createValuesService (db: Db) {
         const existing = await repo.get(id, true)
         if (existing === undefined) throw valueNotFound(id)
         assertIfMatch(ctx, existing.revision)
+        await assertWritable(tx, ctx, [existing.regionCode, patch.regionCode])
         const current = rowToInput(existing)
         const merged = { ...current } as Record<string, unknown>
         for (const [k, val] of Object.entries(patch)) merged[k] = val
@@ -46,6 +49,7 @@ export function createValuesService (db: Db) {
         const existing = await repo.get(id, true)
         if (existing === undefined) throw valueNotFound(id)
         assertIfMatch(ctx, existing.revision)
+        await assertWritable(tx, ctx, [existing.regionCode])
         await repo.delete(id)
       })
     }

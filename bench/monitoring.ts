@@ -1,0 +1,161 @@
+// Monitoring benchmark (issue #5): latency of a province rollup of one indicator over five
+// years and of a plan's progress, through HTTP, at 100,000 and at 10,000,000 values in
+// the same run. Goal: each under 10 ms at the median, and at most 1.5x at 10M what it
+// costs at 100k.
+//
+//   npm run bench:monitoring -- [--seconds 10] [--rounds 2] [--small 100000] [--large 10000000]
+//
+// The datasets come from bench/generate.ts (built on first use, then reused: the 10M one
+// takes a few minutes). Each size is served by the real service (src/server.ts as a child
+// process: validation, response schemas, request logging at `info` into
+// bench/results/server-*.log) on the local PostgreSQL server. One client sends sequential
+// requests over a keep-alive connection; the rounds alternate between the sizes so both
+// see the same machine conditions.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import { createServer } from 'node:net'
+import { parseArgs } from 'node:util'
+import { BENCH_PLAN, benchIndicator, generate } from './generate.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '2' },
+    small: { type: 'string', default: '100000' },
+    large: { type: 'string', default: '10000000' },
+    server: { type: 'string', default: process.env.BENCH_SERVER ?? 'postgres://postgres@127.0.0.1:5432' }
+  }
+})
+const seconds = Number(args.seconds)
+const rounds = Number(args.rounds)
+const results = new URL('./results/', import.meta.url)
+
+const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`)
+const sizes = [Number(args.small), Number(args.large)].map((values) => ({ values, name: `bench_${label(values).toLowerCase()}` }))
+
+const scenarios = [
+  { name: 'province rollup, 1 indicator x 5 years', path: `/v1/regions/330000/rollup?indicator=${benchIndicator(1)}&from=2019&to=2023` },
+  { name: 'plan progress (台州市 plan, 20 targets)', path: `/v1/plans/${BENCH_PLAN}/progress?asOf=2023` },
+  // Not part of the issue's goal; measured for issue #7's scaling table.
+  { name: 'ranking of a province\'s counties', path: `/v1/indicators/${benchIndicator(1)}/ranking?year=2023&within=330000` }
+]
+
+async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+
+function get (port: number, path: string): Promise<{ status: number, body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+}
+
+async function startService (databaseUrl: string, name: string): Promise<{ port: number, child: ChildProcess }> {
+  const port = await freePort()
+  const log = createWriteStream(new URL(`server-${name}.log`, results))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('..', import.meta.url),
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  child.stdout!.pipe(log)
+  child.stderr!.pipe(log)
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service on ${name} exited (${child.exitCode}); see bench/results/server-${name}.log`)
+    try {
+      if ((await get(port, '/health/ready')).status === 200) return { port, child }
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`the service on ${name} did not get ready`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+/** Sequential requests for `ms` milliseconds; latencies in milliseconds. */
+async function measure (port: number, path: string, ms: number): Promise<number[]> {
+  const out: number[] = []
+  const end = performance.now() + ms
+  while (performance.now() < end) {
+    const t0 = performance.now()
+    const res = await get(port, path)
+    out.push(performance.now() - t0)
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${res.body}`)
+  }
+  return out
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+
+await mkdir(results, { recursive: true })
+const services: Array<{ port: number, child: ChildProcess, name: string, requested: number, values: number }> = []
+try {
+  for (const size of sizes) {
+    const { url, values } = await generate({ server: args.server, database: size.name, values: size.values })
+    services.push({ ...(await startService(url, size.name)), name: size.name, requested: size.values, values })
+  }
+
+  // Sanity: the same request answers the same shape on both datasets.
+  for (const s of scenarios) {
+    for (const svc of services) {
+      const res = await get(svc.port, s.path)
+      if (res.status !== 200) throw new Error(`${svc.name} ${s.path}: ${res.status} ${res.body}`)
+      const body = JSON.parse(res.body) as { years?: Array<{ reportedCount: number }>, items?: Array<{ status?: string, rank?: number | null }> }
+      const shape = body.years !== undefined
+        ? `${body.years.length} years, ${body.years[0]?.reportedCount ?? 0} regions reported in the first`
+        : `${body.items?.length ?? 0} items, ${body.items?.filter((i) => i.status !== 'no-data' && i.rank !== null).length ?? 0} with data`
+      console.error(`${svc.name}: ${s.path} -> ${shape}`)
+    }
+  }
+
+  const latencies = new Map<string, number[]>()
+  for (const s of scenarios) {
+    for (const svc of services) await measure(svc.port, s.path, 1000) // warm-up
+    for (let r = 0; r < rounds; r++) {
+      for (const svc of services) {
+        const key = `${s.name}|${svc.name}`
+        latencies.set(key, [...(latencies.get(key) ?? []), ...await measure(svc.port, s.path, (seconds * 1000) / rounds)])
+      }
+    }
+  }
+
+  const rows = scenarios.map((s) => {
+    const [small, large] = services.map((svc) => {
+      const l = [...latencies.get(`${s.name}|${svc.name}`)!].sort((a, b) => a - b)
+      return { requests: l.length, median: quantile(l, 0.5), p99: quantile(l, 0.99) }
+    })
+    return { scenario: s.name, path: s.path, small: small!, large: large!, ratioMedian: large!.median / small!.median, ratioP99: large!.p99 / small!.p99 }
+  })
+
+  const [a, b] = services.map((svc) => label(svc.requested))
+  const fmt = (n: number) => n.toFixed(2).padStart(7)
+  console.log(`\nMonitoring benchmark: sequential requests over one keep-alive connection, ${seconds} s per figure (${rounds} alternating rounds)`)
+  console.log(`datasets: ${services.map((s) => `${s.name} (${s.values} actuals)`).join(', ')}\n`)
+  console.log(`| scenario | ${a} median ms | ${a} p99 ms | ${b} median ms | ${b} p99 ms | ratio median | ratio p99 | goal (median < 10 ms, ratio <= 1.5) |`)
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+  for (const r of rows) {
+    const ok = r.small.median < 10 && r.large.median < 10 && r.ratioMedian <= 1.5
+    console.log(`| ${r.scenario} | ${fmt(r.small.median)} | ${fmt(r.small.p99)} | ${fmt(r.large.median)} | ${fmt(r.large.p99)} | ${fmt(r.ratioMedian)} | ${fmt(r.ratioP99)} | ${ok ? 'met' : 'MISSED'} |`)
+  }
+  await writeFile(new URL('monitoring.json', results), JSON.stringify({ at: new Date().toISOString(), seconds, rounds, datasets: services.map((s) => ({ name: s.name, values: s.values })), rows }, null, 2) + '\n')
+  console.log('\nwritten to bench/results/monitoring.json')
+} finally {
+  agent.destroy()
+  for (const svc of services) svc.child.kill('SIGTERM')
+}

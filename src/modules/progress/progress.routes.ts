@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { problems } from '../../lib/problem.ts'
+import { PlanParams } from '../plans/plans.schemas.ts'
+import { planNotFound } from '../plans/plans.service.ts'
+import { createProgressRepository } from './progress.repository.ts'
+import { Progress, ProgressQuery } from './progress.schemas.ts'
+import { method, progressReport } from './progress.service.ts'
+
+const chinaYear = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' })
+
+/** The default `asOf`: the calendar year now in China (UTC+8), where the plans run. */
+export function currentYear (now = new Date()): number {
+  return Number(chinaYear.format(now))
+}
+
+const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = createProgressRepository(app.db)
+
+  app.get('/plans/:id/progress', {
+    schema: {
+      tags: ['monitoring'],
+      operationId: 'getPlanProgress',
+      summary: 'Progress of every target of a plan',
+      description: [
+        'For each target of the plan: the actual it is compared with, `attainment`, the `expected` trajectory value and a',
+        '`status`; and a `summary` per binding class. `asOf` defaults to the current calendar year (China Standard Time).',
+        'Not paginated: it is one report over the plan\'s target table (at most 5,000 targets), and the summary covers them all.',
+        'The same rules are stated in every answer\'s `method`.',
+        '',
+        `**Actual.** ${method.actual}`,
+        '',
+        `**Baseline.** ${method.baseline}`,
+        '',
+        `**Attainment.** ${method.attainment}`,
+        '',
+        `**Expected.** ${method.expected}`,
+        '',
+        `**Status.** ${method.status}`,
+        '',
+        `**Summary.** ${method.summary}`,
+        '',
+        `**Rounding.** ${method.rounding}`
+      ].join('\n'),
+      params: PlanParams,
+      querystring: ProgressQuery,
+      response: { 200: Progress, ...problems(400, 404) }
+    }
+  }, async (request) => {
+    const asOf = request.query.asOf ?? currentYear()
+    const found = await repo.targetsWithActuals(request.params.id, asOf)
+    if (found === undefined) throw planNotFound(request.params.id)
+    return progressReport(request.params.id, found.plan, asOf, found.targets)
+  })
+}
+
+export default progressRoutes

@@ -1,0 +1,182 @@
+import { compareDecimal } from '../../lib/decimal.ts'
+import { add, cmp, div, mul, rational, sign, sub, toDecimalString, type Rational } from '../../lib/rational.ts'
+import type { Breakdown } from '../values/values.schemas.ts'
+
+/**
+ * Plan progress (shared/DESIGN.md "Plan progress", issue #5): pure computation over a
+ * plan's targets and the actuals chosen for them, so every rule is unit-testable and the
+ * texts below are both the OpenAPI description and the `method` of each answer.
+ */
+
+export const progressStatuses = ['achieved', 'on-track', 'at-risk', 'off-track', 'no-data', 'not-assessable'] as const
+export type ProgressStatus = typeof progressStatuses[number]
+
+/** At-risk threshold: progress at least this share of the trajectory's (exact decimal). */
+export const AT_RISK_SHARE = '0.6'
+/** Digits of `attainment` and `expected` in the answer (rounded half away from zero). */
+export const DIGITS = 6
+
+export const method = {
+  actual: 'The actual compared with a target is the latest actual of the same region, indicator and breakdown whose year is at or before asOf (an actual newer than asOf is ignored). A single-year target (fromYear = year) takes the latest single-year actual; a multi-year target (fromYear < year, e.g. a five-year cumulative figure) takes only the actual of exactly the same period fromYear..year. A provisional actual is used, and the item says so (`provisional: true`).',
+  baseline: 'The baseline is the target\'s baselineValue, in the target\'s baselineYear or, when the target names none, the plan\'s baselineYear. Only a stated baseline counts; none is guessed from older actuals.',
+  attainment: 'attainment = (actual - baseline) / (target - baseline) when a baseline is known and differs from the target; otherwise actual / target, or target / actual for a `decrease` indicator (lower is better). A zero divisor gives null (1 when the other side is zero too). 1 means the target is reached; the first form is the share of the planned change achieved, so it reads the same for increase and decrease indicators.',
+  expected: 'expected = baseline + (target - baseline) * (y - baselineYear) / (year - baselineYear) at the actual\'s year y (clamped to baselineYear..year): the linear trajectory from the baseline to the target. null when there is no trajectory: no baseline value, no baseline year, a baseline year not before the target\'s year, a plan of a single year (startYear = endYear, e.g. an annual work plan), or no actual.',
+  status: [
+    '`not-assessable`: the target has no number (qualitative).',
+    '`no-data`: no actual qualifies.',
+    '`achieved`: the actual meets the target by its comparator (at-least: actual >= target; at-most: actual <= target; exactly: actual = target), compared exactly as decimals.',
+    'With a trajectory, "better" means higher for at-least, lower for at-most, and for exactly towards the target from the baseline (the indicator\'s direction when baseline = target):',
+    '`on-track`: the actual meets the trajectory (is expected or better);',
+    '`at-risk`: the progress made since the baseline is at least 0.6 of the trajectory\'s, (actual - baseline) >= 0.6 * (expected - baseline) in the better direction;',
+    '`off-track`: otherwise. So a target whose baseline equals its value (hold a level) is off-track as soon as the actual falls short of it.',
+    'Without a trajectory there is no pace to measure, so a target not achieved is never on-track: `at-risk` when attainment >= 0.6, `off-track` otherwise (also when attainment is null).'
+  ].join(' '),
+  summary: 'summary counts the statuses per binding class (`binding` 约束性, `expected` 预期性), so binding targets that are off-track stand out.',
+  rounding: 'attainment and expected are exact fractions rounded half away from zero to 6 fraction digits; every comparison is made on the exact values, before rounding.'
+} as const
+
+export interface PlanFacts { startYear: number, endYear: number, baselineYear: number | null }
+
+export interface ActualFacts {
+  id: number
+  fromYear: number
+  year: number
+  value: string
+  status: 'provisional' | 'final' | 'estimated'
+  asOf: string | null
+}
+
+export interface TargetFacts {
+  id: number
+  regionCode: string
+  indicatorCode: string
+  fromYear: number
+  year: number
+  breakdown: Breakdown | null
+  value: string | null
+  comparator: 'at-least' | 'at-most' | 'exactly' | null
+  binding: 'binding' | 'expected'
+  baselineYear: number | null
+  baselineValue: string | null
+  qualitative: string | null
+  direction: 'increase' | 'decrease'
+  actual: ActualFacts | null
+}
+
+export interface Assessment {
+  status: ProgressStatus
+  attainment: string | null
+  expected: string | null
+  baselineYear: number | null
+  reason: string
+}
+
+const ONE = rational(1)
+const AT_RISK = rational(AT_RISK_SHARE)
+
+/** a meets b by the comparator (exact decimals). */
+function meets (comparator: NonNullable<TargetFacts['comparator']>, a: string, b: string): boolean {
+  const c = compareDecimal(a, b)
+  return comparator === 'at-least' ? c >= 0 : comparator === 'at-most' ? c <= 0 : c === 0
+}
+
+/** n / d, with 0/0 = 1 (the actual equals a zero target) and x/0 = null. */
+function ratio (n: Rational, d: Rational): Rational | null {
+  const q = div(n, d)
+  if (q !== null) return q
+  return sign(n) === 0 ? ONE : null
+}
+
+function attainmentOf (t: TargetFacts, a: Rational, target: Rational, baseline: Rational | null): Rational | null {
+  if (baseline !== null && cmp(baseline, target) !== 0) return ratio(sub(a, baseline), sub(target, baseline))
+  return t.direction === 'decrease' ? ratio(target, a) : ratio(a, target)
+}
+
+/** Assesses one target against its chosen actual. */
+export function assessTarget (plan: PlanFacts, t: TargetFacts): Assessment {
+  const baselineYear = t.baselineYear ?? plan.baselineYear
+  const out = (status: ProgressStatus, reason: string, attainment: Rational | null = null, expected: Rational | null = null): Assessment => ({
+    status,
+    reason,
+    attainment: attainment === null ? null : toDecimalString(attainment, DIGITS),
+    expected: expected === null ? null : toDecimalString(expected, DIGITS),
+    baselineYear
+  })
+
+  if (t.value === null || t.comparator === null) return out('not-assessable', 'The target is qualitative (no number to compare with).')
+  if (t.actual === null) return out('no-data', 'No actual of this region, indicator, breakdown and period at or before asOf.')
+
+  const a = rational(t.actual.value)
+  const target = rational(t.value)
+  const baseline = t.baselineValue === null ? null : rational(t.baselineValue)
+  const attainment = attainmentOf(t, a, target, baseline)
+
+  // The trajectory: from (baselineYear, baseline) to (year, target), none for one-year plans.
+  let expected: Rational | null = null
+  if (baseline !== null && baselineYear !== null && baselineYear < t.year && plan.startYear < plan.endYear) {
+    const y = Math.min(Math.max(t.actual.year, baselineYear), t.year)
+    const share = div(rational(y - baselineYear), rational(t.year - baselineYear))!
+    expected = add(baseline, mul(sub(target, baseline), share))
+  }
+
+  if (meets(t.comparator, t.actual.value, t.value)) {
+    return out('achieved', `The actual ${t.actual.value} meets the target (${t.comparator} ${t.value}).`, attainment, expected)
+  }
+
+  if (expected !== null && baseline !== null) {
+    // Better direction: what meets the comparator; for `exactly`, towards the target.
+    const d = t.comparator === 'at-least'
+      ? 1
+      : t.comparator === 'at-most' ? -1 : (sign(sub(target, baseline)) || (t.direction === 'increase' ? 1 : -1))
+    const ahead = sign(sub(a, expected)) * d
+    if (ahead >= 0) return out('on-track', `The actual ${t.actual.value} meets the trajectory value ${toDecimalString(expected, DIGITS)} for ${t.actual.year}.`, attainment, expected)
+    const made = mul(sub(a, baseline), rational(d))
+    const due = mul(mul(sub(expected, baseline), rational(d)), AT_RISK)
+    return cmp(made, due) >= 0
+      ? out('at-risk', `The progress since the baseline is at least ${AT_RISK_SHARE} of the trajectory's by ${t.actual.year}.`, attainment, expected)
+      : out('off-track', `The progress since the baseline is less than ${AT_RISK_SHARE} of the trajectory's by ${t.actual.year}.`, attainment, expected)
+  }
+
+  return attainment !== null && cmp(attainment, AT_RISK) >= 0
+    ? out('at-risk', `Not achieved; no trajectory to compare with, and the attainment is at least ${AT_RISK_SHARE}.`, attainment, null)
+    : out('off-track', `Not achieved; no trajectory to compare with, and the attainment is ${attainment === null ? 'undefined' : `below ${AT_RISK_SHARE}`}.`, attainment, null)
+}
+
+export type Summary = Record<'binding' | 'expected', Record<ProgressStatus | 'total', number>>
+
+export function emptySummary (): Summary {
+  const counts = () => ({ total: 0, achieved: 0, 'on-track': 0, 'at-risk': 0, 'off-track': 0, 'no-data': 0, 'not-assessable': 0 })
+  return { binding: counts(), expected: counts() }
+}
+
+/** The whole progress answer of a plan at `asOf`. */
+export function progressReport (planId: string, plan: PlanFacts, asOf: number, targets: TargetFacts[]) {
+  const summary = emptySummary()
+  const items = targets.map((t) => {
+    const a = assessTarget(plan, t)
+    summary[t.binding].total++
+    summary[t.binding][a.status]++
+    return {
+      targetId: t.id,
+      regionCode: t.regionCode,
+      indicatorCode: t.indicatorCode,
+      fromYear: t.fromYear,
+      year: t.year,
+      breakdown: t.breakdown,
+      binding: t.binding,
+      comparator: t.comparator,
+      target: t.value,
+      qualitative: t.qualitative,
+      baselineYear: a.baselineYear,
+      baselineValue: t.baselineValue,
+      direction: t.direction,
+      actual: t.actual,
+      provisional: t.actual?.status === 'provisional',
+      expected: a.expected,
+      attainment: a.attainment,
+      status: a.status,
+      reason: a.reason
+    }
+  })
+  return { planId, asOf, method: { ...method, atRiskShare: AT_RISK_SHARE }, summary, items }
+}
