@@ -14,6 +14,7 @@ import valuesRoutes from './modules/values/values.routes.ts'
 import tokensRoutes from './modules/tokens/tokens.routes.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
 import database from './plugins/database.ts'
+import hardening, { defaultHardening, type HardeningOptions } from './plugins/hardening.ts'
 import openapi from './plugins/openapi.ts'
 import problemDetails from './plugins/problem-details.ts'
 import validation from './plugins/validation.ts'
@@ -22,6 +23,8 @@ export interface AppOptions {
   database: Database
   /** Access control settings (default: reads public, pepper kept in the database). */
   auth?: AuthOptions
+  /** Rate limits, CORS and load shedding (default: see defaultHardening). */
+  hardening?: HardeningOptions
 }
 
 /** The whole service as one plugin; server.ts and the tests register it the same way. */
@@ -29,6 +32,10 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(validation)
   await fastify.register(problemDetails)
   await fastify.register(database, { database: opts.database })
+  // The embedded database runs its queries on this thread (WebAssembly), so event-loop lag
+  // measures the database's own work there, not overload: shedding is for PostgreSQL.
+  const hardeningOptions = opts.hardening ?? defaultHardening
+  await fastify.register(hardening, opts.database.driver === 'pglite' ? { ...hardeningOptions, maxEventLoopDelayMs: 0 } : hardeningOptions)
   await fastify.register(openapi)
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
 

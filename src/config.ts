@@ -16,6 +16,14 @@ export const ConfigSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections in the PostgreSQL pool' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level' }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'Largest accepted request body in bytes (bulk import has its own limit)' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 120_000, description: 'Longest time to receive a whole request (slow clients are cut off)' }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 130_000, description: 'Socket inactivity timeout' }),
+  TRUST_PROXY: Type.String({ default: 'false', description: 'Fastify trustProxy: false, true, a hop count, or comma-separated addresses/CIDRs of the proxies in front' }),
+  CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed by CORS (`*` for any); empty: no CORS' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 1200, description: 'Requests per client (token, else address) per window; 0 turns it off' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000, description: 'Rate-limit window' }),
+  RATE_LIMIT_ALLOW: Type.String({ default: '127.0.0.1,::1,::ffff:127.0.0.1', description: 'Comma-separated client addresses never rate limited' }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 when the event loop lags more than this; 0: off' }),
   SEED_ON_FIRST_START: Type.Boolean({ default: true, description: 'Load the seed dataset when the embedded database is created' }),
   READS_REQUIRE_TOKEN: Type.Boolean({ default: false, description: 'Require a bearer token (any role) for reads too' }),
   TOKEN_PEPPER: Type.Optional(Type.String({ minLength: 32, description: 'Key of the token hash; unset means one is generated and kept in the database' })),
@@ -25,6 +33,27 @@ export const ConfigSchema = Type.Object({
 export type Config = Static<typeof ConfigSchema>
 
 export class ConfigError extends Error {}
+
+const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+
+/** TRUST_PROXY as Fastify takes it. */
+export function trustProxyOf (config: Pick<Config, 'TRUST_PROXY'>): boolean | number | string[] {
+  const v = config.TRUST_PROXY.trim()
+  if (v === 'false' || v === '') return false
+  if (v === 'true') return true
+  if (/^[0-9]+$/.test(v)) return Number(v)
+  return list(v)
+}
+
+export function hardeningOf (config: Config) {
+  return {
+    rateLimitMax: config.RATE_LIMIT_MAX,
+    rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
+    rateLimitAllow: list(config.RATE_LIMIT_ALLOW),
+    corsOrigins: list(config.CORS_ORIGINS),
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS
+  }
+}
 
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
   const input: Record<string, unknown> = {}

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { LogController, type FastifyServerOptions } from 'fastify'
-import type { Config } from './config.ts'
+import { trustProxyOf, type Config } from './config.ts'
 import { frameworkErrors } from './plugins/problem-details.ts'
 
 /**
  * Fastify options shared by the server and the tests, so tests never run with another
  * validator, logger shape or limits than production.
  */
-export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'>): FastifyServerOptions {
+export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'> & Partial<Pick<Config, 'REQUEST_TIMEOUT_MS' | 'CONNECTION_TIMEOUT_MS' | 'TRUST_PROXY'>>): FastifyServerOptions {
   return {
     logger: {
       level: config.LOG_LEVEL,
@@ -18,6 +18,9 @@ export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'>):
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
     bodyLimit: config.BODY_LIMIT,
+    requestTimeout: config.REQUEST_TIMEOUT_MS ?? 120_000,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS ?? 130_000,
+    trustProxy: (config.TRUST_PROXY !== undefined ? trustProxyOf({ TRUST_PROXY: config.TRUST_PROXY }) : false) as FastifyServerOptions['trustProxy'],
     // Route params such as /v1/regions/:code are short; longer ones are rejected early.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     // Router errors (bad percent-encoding, over-long parameters) as problem+json too.

@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import app from './app.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, hardeningOf, loadConfig } from './config.ts'
 import { openDatabase, type Database } from './db/client.ts'
 import { regions } from './db/schema.ts'
 import { loadSeed } from './seed/load.ts'
@@ -27,7 +27,7 @@ async function main () {
     log.info({ summary }, 'seed dataset loaded')
   }
 
-  await server.register(app, { database, auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER } })
+  await server.register(app, { database, auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER }, hardening: hardeningOf(config) })
   if (config.BOOTSTRAP_ADMIN_TOKEN !== undefined) {
     await server.ready()
     const outcome = await server.tokens.bootstrapAdmin(config.BOOTSTRAP_ADMIN_TOKEN)

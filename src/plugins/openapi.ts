@@ -87,7 +87,8 @@ export default fp(async (app) => {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // staticCSP: the UI pages carry their own Content-Security-Policy (helmet's is off for JSON).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }, { name: 'openapi' })

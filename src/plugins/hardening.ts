@@ -1,0 +1,110 @@
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import fp from 'fastify-plugin'
+import { ApiError } from '../lib/errors.ts'
+import { sendProblem } from './problem-details.ts'
+
+export interface HardeningOptions {
+  /** Requests per client per window; 0 turns rate limiting off. */
+  rateLimitMax: number
+  rateLimitWindowMs: number
+  /** Client addresses never rate limited (e.g. the monitoring host, loopback). */
+  rateLimitAllow: string[]
+  /** Allowed CORS origins; empty: no CORS headers (browsers on other origins are refused). */
+  corsOrigins: string[]
+  /** Shed load (503) when the event loop lags more than this (ms); 0: off. */
+  maxEventLoopDelayMs: number
+}
+
+export const defaultHardening: HardeningOptions = {
+  rateLimitMax: 1200,
+  rateLimitWindowMs: 60_000,
+  rateLimitAllow: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+  corsOrigins: [],
+  maxEventLoopDelayMs: 1000
+}
+
+// A NUL cannot be stored in PostgreSQL text, and a lone surrogate is not valid Unicode:
+// both are refused at the door rather than failing deep in the database.
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function findBadText (value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return BAD_TEXT.test(value) ? path : undefined
+  if (depth > 64 || value === null || typeof value !== 'object') return undefined
+  // Only parsed data is walked: a CSV body arrives as a stream (its rows are validated).
+  if (typeof (value as { pipe?: unknown }).pipe === 'function' || Buffer.isBuffer(value)) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findBadText(value[i], `${path}/${i}`, depth + 1)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (BAD_TEXT.test(key)) return `${path}/${key}`
+    const found = findBadText(v, `${path}/${key}`, depth + 1)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * Security headers (helmet), CORS, per-client rate limiting (429 + Retry-After), overload
+ * shedding (503 + Retry-After) and refusal of text PostgreSQL cannot store, all answered
+ * as problem+json.
+ */
+export default fp<HardeningOptions>(async (app, opts) => {
+  // An API answers JSON: no page to protect with a CSP except the Swagger UI, which sets
+  // its own (staticCSP in the openapi plugin).
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, global: true })
+
+  if (opts.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: opts.corsOrigins.includes('*') ? true : opts.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'if-match', 'if-none-match', 'idempotency-key', 'x-request-id'],
+      exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'idempotent-replayed']
+    })
+  }
+
+  if (opts.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: opts.rateLimitMax,
+      timeWindow: opts.rateLimitWindowMs,
+      allowList: opts.rateLimitAllow,
+      // One bucket per token when one is sent (an agency's sync job), else per address.
+      keyGenerator: (request) => {
+        const auth = request.headers.authorization
+        const id = typeof auth === 'string' ? /^Bearer irt_([0-9a-f]{12})_/i.exec(auth)?.[1] : undefined
+        return id !== undefined ? `token:${id}` : `ip:${request.ip}`
+      },
+      errorResponseBuilder: (_request, context) => new ApiError('TOO_MANY_REQUESTS',
+        `At most ${context.max} requests per ${Math.round(context.ttl / 1000)} s; retry after ${context.after}.`, {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) }
+        })
+    })
+  }
+
+  if (opts.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: opts.maxEventLoopDelayMs,
+      retryAfter: 5,
+      pressureHandler: (request, reply, type) => {
+        sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', `The service is overloaded (${type}); retry shortly.`, { headers: { 'retry-after': '5' } }))
+      }
+    })
+  }
+
+  app.addHook('preValidation', async (request) => {
+    const where = findBadText(request.body, '/body') ?? findBadText(request.query, '/query') ?? findBadText(request.params, '/path')
+    if (where !== undefined) {
+      throw new ApiError('VALIDATION_FAILED', 'Text may not contain NUL characters or unpaired surrogates.', {
+        errors: [{ field: where, code: 'text', message: 'contains a NUL character or an unpaired surrogate' }]
+      })
+    }
+  })
+}, { name: 'hardening', dependencies: ['problem-details'] })

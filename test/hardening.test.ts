@@ -1,0 +1,106 @@
+import t from 'tap'
+import { build, call, createIndicator, createRegions, json } from './helper.ts'
+
+const app = await build(t)
+await createRegions(app)
+await createIndicator(app)
+
+const isProblem = (t: Tap.Test, res: { statusCode: number, headers: Record<string, unknown>, body: string }, status: number) => {
+  t.equal(res.statusCode, status, res.body.slice(0, 200))
+  t.match(String(res.headers['content-type']), /^application\/problem\+json/)
+  const body = json(res)
+  t.equal(body.status, status)
+  t.notMatch(res.body, /select |insert into|violates|constraint|relation "|at .*\.ts:|node_modules/i, 'no SQL or stack text')
+}
+
+t.test('hostile input gets 4xx problem+json and changes nothing', async (t) => {
+  const value = { kind: 'actual', regionCode: '331003', indicatorCode: 'hardship-subsidy-coverage', year: 2021, value: 90 }
+  const cases: Array<[string, string, string]> = [
+    ['NUL in a string', 'POST', JSON.stringify({ ...value, note: 'a\u0000b' })],
+    ['lone surrogate', 'POST', JSON.stringify({ ...value, note: 'a\uD800b' })],
+    ['lone surrogate as an escape', 'POST', '{"kind":"actual","regionCode":"331003","indicatorCode":"hardship-subsidy-coverage","year":2021,"value":90,"note":"\\udc00"}'],
+    ['__proto__ key', 'POST', '{"kind":"actual","__proto__":{"admin":true},"regionCode":"331003","indicatorCode":"hardship-subsidy-coverage","year":2021,"value":90}'],
+    ['constructor.prototype', 'POST', '{"kind":"actual","constructor":{"prototype":{"x":1}},"regionCode":"331003"}'],
+    ['1e999 as a value', 'POST', '{"kind":"actual","regionCode":"331003","indicatorCode":"hardship-subsidy-coverage","year":2021,"value":1e999}'],
+    ['1e999 as a year', 'POST', '{"kind":"actual","regionCode":"331003","indicatorCode":"hardship-subsidy-coverage","year":1e999,"value":1}'],
+    ['NaN', 'POST', '{"kind":"actual","regionCode":"331003","indicatorCode":"hardship-subsidy-coverage","year":2021,"value":NaN}'],
+    ['full-width digits in a code', 'POST', JSON.stringify({ ...value, regionCode: '３３１００３' })],
+    ['SQL in a code', 'POST', JSON.stringify({ ...value, regionCode: "331003'; drop table regions; --" })],
+    ['SQL in a slug', 'POST', JSON.stringify({ ...value, indicatorCode: "x' or '1'='1" })],
+    ['a huge string', 'POST', JSON.stringify({ ...value, note: 'x'.repeat(100_000) })],
+    ['a deep object', 'POST', JSON.stringify({ ...value, breakdown: JSON.parse('{"a":'.repeat(500) + '1' + '}'.repeat(500)) })]
+  ]
+  for (const [name, method, payload] of cases) {
+    const res = await app.inject({ method: method as 'POST', url: '/v1/values', headers: { 'content-type': 'application/json' }, payload })
+    t.test(name, async (t) => isProblem(t, res, res.statusCode >= 400 && res.statusCode < 500 ? res.statusCode : 400))
+  }
+  for (const url of ['/v1/regions?q=%00', '/v1/regions/３３１００３', "/v1/regions/331003'--", '/v1/values?region=1e999', '/v1/values?from=NaN', '/v1/regions?limit=100000']) {
+    const res = await app.inject(url)
+    t.test(`query ${url}`, async (t) => isProblem(t, res, 400))
+  }
+  t.same(json(await app.inject('/v1/values?breakdown=*')).items, [], 'nothing was written')
+  t.equal(json(await app.inject('/v1/regions/331003')).name, '黄岩区')
+})
+
+t.test('security headers', async (t) => {
+  const res = await app.inject('/v1/regions')
+  t.equal(res.headers['x-content-type-options'], 'nosniff')
+  t.ok(res.headers['strict-transport-security'])
+  t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
+  t.notOk(res.headers['access-control-allow-origin'], 'no CORS unless configured')
+})
+
+t.test('rate limiting answers 429 with Retry-After; CORS when configured', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { default: app2 } = await import('../src/app.ts')
+  const { buildOptions } = await import('../src/options.ts')
+  const { freshDatabase } = await import('./helper.ts')
+  const { database, drop } = await freshDatabase()
+  const server = Fastify(buildOptions({ LOG_LEVEL: 'silent', BODY_LIMIT: 1_048_576 }))
+  await server.register(app2, {
+    database,
+    hardening: { rateLimitMax: 3, rateLimitWindowMs: 60_000, rateLimitAllow: [], corsOrigins: ['https://dpf.zj.gov.cn'], maxEventLoopDelayMs: 0 }
+  })
+  t.teardown(async () => { await server.close(); await drop() })
+  const statuses = []
+  for (let i = 0; i < 5; i++) statuses.push((await server.inject('/v1/regions')).statusCode)
+  t.same(statuses, [200, 200, 200, 429, 429])
+  const limited = await server.inject('/v1/regions')
+  isProblem(t, limited, 429)
+  t.equal(json(limited).code, 'TOO_MANY_REQUESTS')
+  t.ok(Number(limited.headers['retry-after']) >= 1)
+
+  const preflight = await server.inject({ method: 'OPTIONS', url: '/v1/values', headers: { origin: 'https://dpf.zj.gov.cn', 'access-control-request-method': 'POST' } })
+  t.equal(preflight.headers['access-control-allow-origin'], 'https://dpf.zj.gov.cn')
+})
+
+t.test('overload shedding: 503 problem+json with Retry-After while the event loop lags', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { default: app2 } = await import('../src/app.ts')
+  const { buildOptions } = await import('../src/options.ts')
+  const { freshDatabase } = await import('./helper.ts')
+  const { database, drop } = await freshDatabase()
+  const server = Fastify(buildOptions({ LOG_LEVEL: 'silent', BODY_LIMIT: 1_048_576 }))
+  // The embedded database never sheds (its work runs on this thread); fake a server driver.
+  await server.register(app2, {
+    database: { ...database, driver: 'pg' },
+    hardening: { rateLimitMax: 0, rateLimitWindowMs: 60_000, rateLimitAllow: [], corsOrigins: [], maxEventLoopDelayMs: 100 }
+  })
+  await server.ready()
+  t.teardown(async () => { await server.close(); await drop() })
+  const until = Date.now() + 700
+  while (Date.now() < until) { /* block the event loop */ }
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const res = await server.inject('/v1/regions')
+  isProblem(t, res, 503)
+  t.equal(json(res).code, 'SERVICE_UNAVAILABLE')
+  t.equal(res.headers['retry-after'], '5')
+})
+
+t.test('database errors the checks missed still become 4xx, never SQL', async (t) => {
+  const res = await call(app, 'POST', '/v1/plans', { id: 'p-1', title: 'x', kind: 'five-year-plan', regionCode: '331003', startYear: 2021, endYear: 2025, documentNumber: 'a'.repeat(100) })
+  t.equal(res.statusCode, 201)
+  const dup = await call(app, 'POST', '/v1/plans', { id: 'p-2', title: 'x', kind: 'five-year-plan', regionCode: '331003', startYear: 2021, endYear: 2025, documentNumber: 'a'.repeat(100) })
+  isProblem(t, dup, 409)
+  t.equal(json(dup).code, 'DOCUMENT_NUMBER_TAKEN')
+})
