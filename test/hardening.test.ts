@@ -1,11 +1,12 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
 import { build, call, createIndicator, createRegions, json } from './helper.ts'
 
 const app = await build(t)
 await createRegions(app)
 await createIndicator(app)
 
-const isProblem = (t: Tap.Test, res: { statusCode: number, headers: Record<string, unknown>, body: string }, status: number) => {
+const isProblem = (t: Test, res: LightMyRequestResponse, status: number) => {
   t.equal(res.statusCode, status, res.body.slice(0, 200))
   t.match(String(res.headers['content-type']), /^application\/problem\+json/)
   const body = json(res)
