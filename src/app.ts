@@ -14,6 +14,7 @@ import valuesRoutes from './modules/values/values.routes.ts'
 import tokensRoutes from './modules/tokens/tokens.routes.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
 import database from './plugins/database.ts'
+import metrics from './plugins/metrics.ts'
 import hardening, { defaultHardening, type HardeningOptions } from './plugins/hardening.ts'
 import openapi from './plugins/openapi.ts'
 import problemDetails from './plugins/problem-details.ts'
@@ -37,6 +38,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   const hardeningOptions = opts.hardening ?? defaultHardening
   await fastify.register(hardening, opts.database.driver === 'pglite' ? { ...hardeningOptions, maxEventLoopDelayMs: 0 } : hardeningOptions)
   await fastify.register(openapi)
+  await fastify.register(metrics)
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
 
   // PATCH bodies may be sent as RFC 7396 merge patches; parsed like JSON (with the

@@ -1,32 +1,103 @@
-import Fastify from 'fastify'
-import app from './app.ts'
-import { ConfigError, hardeningOf, loadConfig } from './config.ts'
-import { openDatabase, type Database } from './db/client.ts'
-import { regions } from './db/schema.ts'
-import { loadSeed } from './seed/load.ts'
-import { buildOptions } from './options.ts'
+// Startup order (issue #7). Opening the embedded database (PostgreSQL compiled to
+// WebAssembly: about 1 s to reopen, 5-8 s to create) starts first, before the rest of the
+// service is even imported, and the modules (2-3 s through tsx: TypeBox alone is some 700
+// ES modules) load while it opens. Hence only PGlite is imported statically here.
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import type { Database } from './db/client.ts'
+
+/**
+ * The embedded database, opening from the same variables the configuration reads
+ * (DATABASE_URL unset, DATA_DIR); main() checks them against the validated configuration.
+ */
+const early = (() => {
+  if ((process.env.DATABASE_URL ?? '') !== '') return undefined
+  const dataDir = process.env.DATA_DIR || './data'
+  const dir = path.resolve(dataDir)
+  try {
+    const creating = !existsSync(path.join(dir, 'PG_VERSION'))
+    mkdirSync(dir, { recursive: true })
+    const open = PGlite.create(dir)
+    open.catch(() => {}) // awaited in main(); a failure surfaces there
+    return { dataDir, creating, open }
+  } catch {
+    return undefined // main() opens it again and reports why it cannot
+  }
+})()
 
 async function isEmpty (database: Database): Promise<boolean> {
+  const { regions } = await import('./db/schema.ts')
   const rows = await database.db.select({ code: regions.code }).from(regions).limit(1)
   return rows.length === 0
 }
 
 async function main () {
-  const config = loadConfig()
-  const server = Fastify(buildOptions(config))
+  const [{ default: Fastify }, { ConfigError, hardeningOf, loadConfig }, { openDatabase }, { buildOptions }, { ApiError }, { sendProblem }] = await Promise.all([
+    import('fastify'), import('./config.ts'), import('./db/client.ts'), import('./options.ts'), import('./lib/errors.ts'), import('./plugins/problem-details.ts')
+  ])
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(err.message)
+    // Let a database being created finish, so no half-made data folder is left behind.
+    if (early !== undefined) await early.open.then((db) => db.close(), () => {})
+    process.exit(1)
+  }
+  // Fastify's own 503 while closing is plain JSON: draining is answered below instead.
+  const server = Fastify({ ...buildOptions(config), return503OnClosing: false })
   const log = server.log
+  // Since the process started (performance.now() counts from then), boot included.
+  const elapsedMs = () => Math.round(performance.now())
 
   const embedded = config.DATABASE_URL === undefined
-  log.info({ database: embedded ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL' }, 'opening the database')
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX, logger: log as never })
+  const opened = embedded && early !== undefined && early.dataDir === config.DATA_DIR ? early : undefined
+  if (early !== undefined && opened === undefined) await early.open.then((db) => db.close(), () => {})
+  const creating = embedded && (opened?.creating ?? !existsSync(path.join(config.DATA_DIR, 'PG_VERSION')))
+  if (creating) {
+    log.info({ database: `embedded PGlite in ${config.DATA_DIR}` }, 'first start: creating the embedded database, then applying migrations and loading the seed dataset; this takes about 10 s')
+  } else {
+    log.info({ database: embedded ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL' }, 'opening the database')
+  }
+  const opening = (async () => openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolMax: config.DB_POOL_MAX,
+    logger: log as never,
+    pglite: opened !== undefined ? await opened.open : undefined
+  }))()
+  const modules = Promise.all([import('./app.ts'), import('./seed/load.ts')])
+  modules.catch(() => {}) // awaited below; a failure surfaces there
+  let database: Database
+  try {
+    database = await opening
+  } catch (err) {
+    await modules.catch(() => {})
+    throw err
+  }
+  const [{ default: app }, { loadSeed }] = await modules.catch(async (err: unknown) => {
+    await database.close()
+    throw err
+  })
   await database.migrate()
-  log.info('migrations applied')
+  log.info({ elapsedMs: elapsedMs() }, 'database open, migrations applied')
   if (embedded && config.SEED_ON_FIRST_START && await isEmpty(database)) {
-    log.info('first start on an empty embedded database: loading the seed dataset (national regions, indicators, five plans); this takes a few seconds')
+    log.info('empty embedded database: loading the seed dataset (national regions, indicators, five plans); this takes a few seconds')
     const summary = await loadSeed(database.db, log as never)
-    log.info({ summary }, 'seed dataset loaded')
+    log.info({ summary, elapsedMs: elapsedMs() }, 'seed dataset loaded')
   }
 
+  // Draining: a request that reaches the server after SIGTERM (on a connection opened
+  // before) gets a 503 problem+json and the connection is closed; requests already inside
+  // complete. Registered first, so nothing else (auth, database) runs for it.
+  let closing = false
+  server.addHook('onRequest', async (request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    return sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry the request.', { headers: { 'retry-after': '1' } }))
+  })
   await server.register(app, { database, auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER }, hardening: hardeningOf(config) })
   if (config.BOOTSTRAP_ADMIN_TOKEN !== undefined) {
     await server.ready()
@@ -34,7 +105,6 @@ async function main () {
     log.info({ outcome }, 'bootstrap admin token checked (BOOTSTRAP_ADMIN_TOKEN)')
   }
 
-  let closing = false
   const shutdown = async (signal: string) => {
     if (closing) {
       log.warn({ signal }, 'second signal while shutting down; still draining')
@@ -59,13 +129,10 @@ async function main () {
   process.on('SIGINT', (s) => { shutdown(s).catch(() => {}) })
 
   await server.listen({ port: config.PORT, host: config.HOST })
+  log.info({ elapsedMs: elapsedMs() }, 'ready')
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message)
-  } else {
-    console.error('failed to start:', err)
-  }
+  console.error('failed to start:', err)
   process.exit(1)
 })

@@ -49,3 +49,28 @@ t.test('database unreachable: readiness and requests answer 503 problem+json, no
     t.notMatch(res.body, /ECONNREFUSED|127\.0\.0\.1|select|insert|regions\b.*from|at .*\.ts/i, 'no driver, SQL or stack text')
   }
 })
+
+t.test('a database that does not answer (frozen): readiness answers 503 after 2 s instead of hanging', async (t) => {
+  const app = await build(t)
+  const ping = app.database.ping
+  let calls = 0
+  let release: () => void = () => {}
+  app.database.ping = () => {
+    calls++
+    return new Promise<void>((resolve) => { release = resolve })
+  }
+  t.teardown(() => { app.database.ping = ping })
+  const started = Date.now()
+  const [a, b] = await Promise.all([app.inject('/health/ready'), app.inject('/health/ready')])
+  const took = Date.now() - started
+  for (const res of [a, b]) {
+    t.equal(res.statusCode, 503)
+    t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
+    t.equal(json(res).code, 'DATABASE_UNAVAILABLE')
+  }
+  t.ok(took >= 1900 && took < 5000, `answered after ${took} ms`)
+  t.equal(calls, 1, 'probes waiting on the same frozen database share one check')
+  release()
+  app.database.ping = ping
+  t.equal((await app.inject('/health/ready')).statusCode, 200, 'back to 200 once it answers')
+})

@@ -10,7 +10,7 @@ import pino from 'pino'
 import app from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { buildOptions } from '../src/options.ts'
-import { defaultHardening } from '../src/plugins/hardening.ts'
+import { defaultHardening, type HardeningOptions } from '../src/plugins/hardening.ts'
 import { loadSeed, seedFolder } from '../src/seed/load.ts'
 
 /**
@@ -171,6 +171,8 @@ export interface BuildOptions {
    */
   auth?: 'admin' | 'none'
   readsRequireToken?: boolean
+  /** Overrides of the hardening defaults (e.g. `rateLimitMax: 0` for the fuzzer's thousands of requests). */
+  hardening?: Partial<HardeningOptions>
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
@@ -186,7 +188,7 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   }
   // Load shedding is tested on its own (test/hardening.test.ts): parallel test files on a
   // small machine lag the event loop enough to trip it at random.
-  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, hardening: { ...defaultHardening, maxEventLoopDelayMs: 0 } })
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, hardening: { ...defaultHardening, maxEventLoopDelayMs: 0, ...options.hardening } })
   await server.ready()
   if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {

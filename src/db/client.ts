@@ -30,7 +30,11 @@ export interface Database {
   /** Throws when the database cannot answer. */
   ping: () => Promise<void>
   close: () => Promise<void>
+  /** Connection pool counts (PostgreSQL only; the embedded database has no pool). */
+  poolStats?: () => PoolStats
 }
+
+export interface PoolStats { total: number, idle: number, waiting: number, max: number }
 
 export interface DatabaseOptions {
   databaseUrl?: string
@@ -76,7 +80,8 @@ async function openPostgres (connectionString: string, max: number, logger: Logg
     },
     migrationsApplied: () => migrationsApplied(db),
     async ping () { await pool.query('select 1') },
-    async close () { if (!pool.ended) await pool.end() }
+    async close () { if (!pool.ended) await pool.end() },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max })
   }
 }
 

@@ -14,7 +14,9 @@ export function rootCause (err: unknown): unknown {
 
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0|57014|40001|40P01|55P03|58)/
 const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
-const UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end|PGlite is closed|timeout exceeded when trying to connect/i
+// pg's own errors carry no code. "is not queryable": a client whose connection died, e.g.
+// drizzle's rollback after the server went away, which replaces the original error.
+const UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|Client has encountered a connection error|is not queryable|Query read timeout|Cannot use a pool after calling end|PGlite is closed|timeout exceeded when trying to connect/i
 
 /** True when the error means "the database is not reachable now", answered with 503. */
 export function isUnavailable (err: unknown): boolean {

@@ -50,6 +50,9 @@ export default fp<AuthOptions>(async (app, opts) => {
       ? 'public'
       : configured ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'admin')
 
+    // Probes, docs and the API description ignore credentials: a stale header on a load
+    // balancer's probe must not fail it.
+    if (access === 'public') return
     const header = request.headers.authorization
     if (header !== undefined) {
       const match = /^Bearer ([^\s]+)$/i.exec(header)
@@ -60,7 +63,7 @@ export default fp<AuthOptions>(async (app, opts) => {
       request.principal = principal
     }
     const principal = request.principal
-    if (access === 'public' || (access === 'read' && !opts.readsRequireToken)) return
+    if (access === 'read' && !opts.readsRequireToken) return
     if (principal === null) {
       return sendProblem(reply, request, new ApiError('UNAUTHENTICATED', access === 'read' ? 'Reads require a token on this server.' : 'Writes require a bearer token (Authorization: Bearer <token>).', { headers: challenge() }))
     }

@@ -75,7 +75,8 @@ export default fp<HardeningOptions>(async (app, opts) => {
       global: true,
       max: opts.rateLimitMax,
       timeWindow: opts.rateLimitWindowMs,
-      allowList: opts.rateLimitAllow,
+      // Compared with the client's address (the bucket key may be its token instead).
+      allowList: (request) => opts.rateLimitAllow.includes(request.ip),
       // One bucket per token when one is sent (an agency's sync job), else per address.
       keyGenerator: (request) => {
         const auth = request.headers.authorization

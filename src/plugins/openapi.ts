@@ -75,6 +75,11 @@ export default fp(async (app) => {
         (route.method === 'GET' || route.method === 'HEAD' ? 'read' : 'admin')
       if (schema === undefined || schema === null || access === 'public' || (schema as { hide?: boolean }).hide === true || url.startsWith('/health/')) return { schema, url }
       const response = { ...((schema as { response?: Record<string, unknown> }).response ?? {}) }
+      // Any route that takes a body can answer 413 (too large) and 415 (another media type).
+      if ((schema as { body?: unknown }).body !== undefined) {
+        const bodyErrors = problems(413, 415) as Record<string, unknown>
+        for (const status of [413, 415]) response[status] ??= bodyErrors[status]
+      }
       const more = problems(...(access === 'read' ? [401] : [401, 403])) as Record<string, unknown>
       for (const status of [401, 403]) if (more[status] !== undefined) response[status] ??= more[status]
       const extra = access === 'read'

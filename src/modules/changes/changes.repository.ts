@@ -28,7 +28,8 @@ export function createChangesRepository (db: Db) {
         from changes
         where txid < pg_snapshot_xmin(pg_current_snapshot())
           ${cursor !== undefined ? sql`and (txid, id) > (${cursor.txid}::xid8, ${cursor.id}::bigint)` : sql``}
-        order by txid, id
+        -- The table's columns, not the output's txid::text alias: as text, '18853' sorts before '5729'.
+        order by changes.txid, changes.id
         limit ${limit + 1}`)
       return rows
     }

@@ -10,7 +10,7 @@ export const Change = Type.Object({
   key: Type.String({ description: 'Its key: region or indicator code, plan id, or yearly value id' }),
   op: StringEnum(changeOps, { description: '`upsert` (created or updated) or `delete`' }),
   revision: Type.Integer({ description: 'Revision after the change (for a delete: the revision deleted)' }),
-  actor: Type.String({ description: 'Who made the change (token id; `anonymous` while access control is off; `seed` for the seed loader)' }),
+  actor: Type.String({ description: 'Who made the change (the id of the token that wrote; `seed` for the seed loader, `system` for manual SQL)' }),
   at: Timestamp
 }, { additionalProperties: false })
 
@@ -27,7 +27,7 @@ export const ChangesPage = Type.Object({
   additionalProperties: false,
   examples: [{
     items: [
-      { cursor: 'WyI3NTciLDNd', entity: 'value', key: '42', op: 'upsert', revision: 2, actor: 'anonymous', at: '2026-01-05T08:00:00.000Z' },
+      { cursor: 'WyI3NTciLDNd', entity: 'value', key: '42', op: 'upsert', revision: 2, actor: '3f9a1c0b7e21', at: '2026-01-05T08:00:00.000Z' },
       { cursor: 'WyI3NTgiLDRd', entity: 'region', key: '331003', op: 'upsert', revision: 1, actor: 'seed', at: '2026-01-05T08:00:01.000Z' }
     ],
     nextCursor: 'WyI3NTgiLDRd',

@@ -9,7 +9,31 @@ const Health = Type.Object({
   database: Type.Optional(Type.Enum(['pg', 'pglite']))
 }, { additionalProperties: false, examples: [{ status: 'ok', database: 'pg' }] })
 
+/**
+ * A probe answers fast or not at all: a database that takes longer than this to answer
+ * (frozen, or no connection to be had) is away, so readiness answers 503 instead of
+ * hanging until the prober gives up.
+ */
+const READY_TIMEOUT_MS = 2000
+
+function within<T> (work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error('readiness check timed out')), ms) })
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer))
+}
+
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // One database check at a time: probes arriving while one still waits on a frozen
+  // database share it instead of each holding a pool connection.
+  let checking: Promise<boolean> | undefined
+  const check = () => {
+    checking ??= (async () => {
+      await app.database.ping()
+      return app.database.migrationsApplied()
+    })().finally(() => { checking = undefined })
+    return checking
+  }
+
   app.get('/health/live', {
     logLevel: 'warn',
     schema: {
@@ -27,16 +51,17 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['health'],
       operationId: 'ready',
       summary: 'Readiness probe',
-      description: 'Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise, so a load balancer stops sending traffic.',
+      description: `Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than ${READY_TIMEOUT_MS / 1000} s to answer), so a load balancer stops sending traffic.`,
       response: { 200: Health, ...problems() }
     }
   }, async (request, reply) => {
+    let migrated: boolean
     try {
-      await app.database.ping()
+      migrated = await within(check(), READY_TIMEOUT_MS)
     } catch {
       return sendProblem(reply, request, new ApiError('DATABASE_UNAVAILABLE', 'The database does not answer.', { headers: { 'retry-after': '2' } }))
     }
-    if (!await app.database.migrationsApplied()) {
+    if (!migrated) {
       return sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', 'Database migrations are not applied yet.', { headers: { 'retry-after': '2' } }))
     }
     return { status: 'ok' as const, database: app.database.driver }

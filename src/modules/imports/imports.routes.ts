@@ -68,6 +68,14 @@ const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         200: ImportSummary,
         ...problems(400, 413, 415, 422)
       }
+    },
+    // Only the two declared body formats: another parseable type (merge-patch JSON) would
+    // skip the body schema, which is declared per content type.
+    preValidation: async (request) => {
+      const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+      if (type !== 'application/json' && type !== 'text/csv') {
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the rows as application/json ({ "values": [...] }) or text/csv.')
+      }
     }
   }, async (request, reply) => {
     const { dryRun = false, mode = 'atomic' } = request.query
@@ -108,6 +116,7 @@ const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const status = mode === 'atomic' && summary.rejected > 0 ? 422 : 200
       // A refused atomic import wrote nothing; its answer is remembered on its own.
       if (status === 422 && key !== undefined && !dryRun) await recordAnswer(app.db, key, requestHash, { status, response: summary })
+      if (!dryRun) app.metrics.importRows(summary)
       return { status, response: summary }
     }
 

@@ -60,7 +60,19 @@ const fields = {
 }
 const { code: _c, ...replaceExample } = example
 
-export const IndicatorCreate = Type.Object({ code: IndicatorCode, ...fields }, { additionalProperties: false, examples: [example] })
+// An indicator the seed catalogue lacks, so the example creates (the seed has the one above).
+const createExample = {
+  code: 'sign-language-interpreters',
+  name: '手语翻译员人数',
+  nameEn: 'Sign-language interpreters',
+  domain: 'accessibility',
+  unit: 'persons',
+  aggregation: 'sum',
+  direction: 'increase',
+  min: '0',
+  definition: '在岗的持证手语翻译员人数'
+}
+export const IndicatorCreate = Type.Object({ code: IndicatorCode, ...fields }, { additionalProperties: false, examples: [createExample] })
 export const IndicatorReplace = Type.Object(fields, { additionalProperties: false, examples: [replaceExample] })
 export const IndicatorPatch = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1, examples: [{ nameEn: 'Living-subsidy coverage' }] })
 export type IndicatorReplace = Static<typeof IndicatorReplace>

@@ -66,7 +66,20 @@ const fields = {
 }
 const { id: _id, ...replaceExample } = example
 
-export const PlanCreate = Type.Object({ id: PlanId, ...fields }, { additionalProperties: false, examples: [example] })
+// A plan the seed lacks (it has the 14th five-year plan above), so the example creates.
+const createExample = {
+  id: 'huangyan-dpf-2024-work-points',
+  title: '黄岩区残联2024年工作要点',
+  titleEn: 'Huangyan District DPF work points 2024',
+  kind: 'annual-work-plan',
+  regionCode: '331003',
+  issuer: '台州市黄岩区残疾人联合会',
+  startYear: 2024,
+  endYear: 2024,
+  status: 'in-force',
+  parentPlanId: 'huangyan-disability-14th-fyp'
+}
+export const PlanCreate = Type.Object({ id: PlanId, ...fields }, { additionalProperties: false, examples: [createExample] })
 export const PlanReplace = Type.Object(fields, { additionalProperties: false, examples: [replaceExample] })
 export const PlanPatch = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1, examples: [{ status: 'expired' }] })
 export type PlanReplace = Static<typeof PlanReplace>

@@ -35,7 +35,8 @@ const regionFields = {
 
 export const RegionCreate = Type.Object({ code: RegionCode, ...regionFields }, {
   additionalProperties: false,
-  examples: [{ code: '331003', name: '黄岩区', nameEn: 'Huangyan District', level: 'county', parentCode: '331000' }]
+  // A township the seed does not load (it has only 嵊州市's and 黄岩区's), so the example creates.
+  examples: [{ code: '331004001', name: '路桥街道', nameEn: 'Luqiao Subdistrict', level: 'township', parentCode: '331004' }]
 })
 export const RegionReplace = Type.Object(regionFields, {
   additionalProperties: false,

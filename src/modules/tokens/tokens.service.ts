@@ -85,8 +85,11 @@ export function createTokensService (db: Db, options: { pepper?: string } = {}) 
       if (parsed === undefined) throw new Error('BOOTSTRAP_ADMIN_TOKEN must look like irt_<12 hex digits>_<43 base64url characters>; make one with npm run token:create -- --print-only')
       const repo = createTokensRepository(db)
       if (await repo.get(parsed.id) !== undefined) return 'exists'
+      // The pepper first: made on first use through `db`, which inside the transaction would
+      // wait for it on the embedded database (one connection) and never return.
+      const pepper = await getPepper()
       await writeTransaction(db, 'bootstrap', async (tx) => {
-        await createTokensRepository(tx).insert({ id: parsed.id, name: 'bootstrap admin', role: 'admin', regionCode: null, secretHash: hashSecret(await getPepper(), parsed.secret) })
+        await createTokensRepository(tx).insert({ id: parsed.id, name: 'bootstrap admin', role: 'admin', regionCode: null, secretHash: hashSecret(pepper, parsed.secret) })
       })
       return 'created'
     }

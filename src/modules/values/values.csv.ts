@@ -1,55 +1,41 @@
 import { Readable } from 'node:stream'
-import { stringify } from 'csv-stringify'
+import { stringify } from 'csv-stringify/sync'
 import { CSV_COLUMNS } from '../imports/imports.csv.ts'
 import type { ValueFilter, ValuesRepository } from './values.repository.ts'
 import type { ValueRow } from './values.rules.ts'
 
-const EXPORT_BATCH = 2000
+const EXPORT_BATCH = 1000
 
 /** A breakdown as the list filter and the CSV import write it: `category:mental,sex:female`. */
 export function breakdownText (row: Pick<ValueRow, 'category' | 'grade' | 'sex' | 'area'>): string {
   return (['category', 'grade', 'sex', 'area'] as const).flatMap((d) => (row[d] !== null ? [`${d}:${row[d]}`] : [])).join(',')
 }
 
-function csvRecord (row: ValueRow): Record<string, string | number | null> {
-  return {
-    kind: row.kind,
-    planId: row.planId,
-    regionCode: row.regionCode,
-    indicatorCode: row.indicatorCode,
-    fromYear: row.fromYear,
-    year: row.year,
-    breakdown: breakdownText(row),
-    value: row.value,
-    status: row.status,
-    numerator: row.numerator,
-    denominator: row.denominator,
-    asOf: row.asOf,
-    comparator: row.comparator,
-    binding: row.binding,
-    baselineYear: row.baselineYear,
-    baselineValue: row.baselineValue,
-    qualitative: row.qualitative,
-    source: row.source,
-    note: row.note
-  }
+// RFC 4180 as csv-stringify writes it (its defaults, which the import reads back): a field
+// is quoted when it holds a comma, a quote or a line break, quotes doubled; null is empty.
+// The PostgreSQL export computes the same in SQL (values.repository.ts EXPORT_COLUMNS).
+const NEEDS_QUOTES = /[",\n\r]/
+function csvField (value: string | null): string {
+  if (value === null) return ''
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value
+}
+
+/** One record as a CSV line, without its line end. */
+export function csvLine (fields: Array<string | null>): string {
+  return fields.map(csvField).join(',')
 }
 
 /**
- * Every value matching the filter as CSV, read in keyset batches and written as the
- * client reads (backpressure), so memory stays flat whatever the size. The columns are
- * exactly those the import accepts: an export imports back unchanged.
+ * Every value matching the filter as CSV, read in batches (repository `exportLines`) and
+ * written as the client reads (backpressure), so memory stays flat whatever the size. The
+ * columns are exactly those the import accepts: an export imports back unchanged. One
+ * generator from the database to text, so when the response is destroyed (the client
+ * went away) the read is returned and its database connection released.
  */
 export function valuesCsv (repo: ValuesRepository, filter: Omit<ValueFilter, 'after' | 'limit'>): Readable {
-  async function * rows () {
-    let after: [number, number] | undefined
-    for (;;) {
-      const batch = await repo.list({ ...filter, after, limit: EXPORT_BATCH })
-      for (const row of batch.slice(0, EXPORT_BATCH)) yield csvRecord(row)
-      if (batch.length <= EXPORT_BATCH) return
-      const last = batch[EXPORT_BATCH - 1]!
-      after = [last.year, last.id]
-    }
+  async function * text () {
+    yield stringify([], { header: true, columns: [...CSV_COLUMNS] })
+    for await (const lines of repo.exportLines(filter, EXPORT_BATCH)) yield lines.join('\n') + '\n'
   }
-  return Readable.from(rows()).pipe(stringify({ header: true, columns: [...CSV_COLUMNS], bom: false }))
+  return Readable.from(text(), { objectMode: false })
 }

@@ -1,6 +1,9 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lte, or, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
+import { cursorRows, prepareStatement, type Statement } from '../../db/prepared.ts'
 import { currentActor, regions, yearlyValues } from '../../db/schema.ts'
+import { CSV_COLUMNS } from '../imports/imports.csv.ts'
+import { breakdownText, csvLine } from './values.csv.ts'
 import type { Breakdown } from './values.schemas.ts'
 import type { ValueData, ValueKind, ValueRow } from './values.rules.ts'
 
@@ -20,20 +23,76 @@ export interface ValueFilter {
 
 const v = yearlyValues
 
-function breakdownCondition (b: Breakdown | '*'): SQL | undefined {
-  if (b === '*') return undefined
-  const dim = <K extends keyof Breakdown>(col: typeof v.category | typeof v.grade | typeof v.sex | typeof v.area, key: K) =>
-    b[key] !== undefined ? eq(col, b[key] as never) : isNull(col)
-  return and(dim(v.category, 'category'), dim(v.grade, 'grade'), dim(v.sex, 'sex'), dim(v.area, 'area'))
-}
+type Dimension = keyof Breakdown
+const dimensions: Dimension[] = ['category', 'grade', 'sex', 'area']
+const dimensionColumn = { category: v.category, grade: v.grade, sex: v.sex, area: v.area } as const
 
 /** Codes of a region and everything below it, as a sub-select. */
-export function subtreeOf (code: string): SQL {
+export function subtreeOf (code: string | Placeholder): SQL {
   return sql`(with recursive down(code, depth) as (
       select code, 0 from ${regions} where code = ${code}
       union all
       select r.code, down.depth + 1 from ${regions} r join down on r.parent_code = down.code where down.depth < 10
     ) select code from down)`
+}
+
+/**
+ * The list query is prepared once per filter shape (which filters are present, which
+ * breakdown dimensions are fixed, whether a cursor follows) with every value a
+ * placeholder: on PostgreSQL a named statement, parsed and planned once per connection,
+ * then only bound and executed (issue #7: planning cost as much as running the series
+ * read). The shape is the statement's name, so the same shape always has the same text.
+ */
+type ListFilter = Omit<ValueFilter, 'after' | 'limit'> & { after?: [number, number] }
+
+function shapeOf (f: ListFilter): string {
+  const flag = (present: boolean, c: string) => (present ? c : '')
+  const b = f.breakdown === '*' ? 'any' : dimensions.map((d) => flag(f.breakdown !== '*' && f.breakdown[d] !== undefined, d[0]!)).join('')
+  return [
+    f.region === undefined ? '' : f.includeDescendants === true ? 'D' : 'r',
+    flag(f.indicator !== undefined, 'i'), flag(f.kind !== undefined, 'k'), flag(f.plan !== undefined, 'p'),
+    flag(f.from !== undefined, 'f'), flag(f.to !== undefined, 't'), flag(f.status !== undefined, 's'),
+    `_b${b}`, flag(f.after !== undefined, '_a')
+  ].join('')
+}
+
+const ph = (name: string) => sql.placeholder(name)
+
+/** The WHERE clause of a shape: a placeholder for each present filter. */
+function listConditions (f: ListFilter): Array<SQL | undefined> {
+  const b = f.breakdown
+  return [
+    f.region === undefined ? undefined : f.includeDescendants === true ? sql`${v.regionCode} in ${subtreeOf(ph('region'))}` : eq(v.regionCode, ph('region')),
+    f.indicator !== undefined ? eq(v.indicatorCode, ph('indicator')) : undefined,
+    f.kind !== undefined ? eq(v.kind, ph('kind')) : undefined,
+    f.plan !== undefined ? eq(v.planId, ph('plan')) : undefined,
+    f.from !== undefined ? gte(v.fromYear, ph('from')) : undefined,
+    f.to !== undefined ? lte(v.year, ph('to')) : undefined,
+    f.status !== undefined ? eq(v.status, ph('status')) : undefined,
+    ...(b === '*' ? [] : dimensions.map((d) => (b[d] !== undefined ? eq(dimensionColumn[d], ph(d)) : isNull(dimensionColumn[d])))),
+    f.after !== undefined ? or(gt(v.year, ph('afterYear')), and(eq(v.year, ph('afterYear')), gt(v.id, ph('afterId')))) : undefined
+  ]
+}
+
+/** The values bound to a shape's placeholders. */
+function listParams (f: ValueFilter): Record<string, unknown> {
+  const params: Record<string, unknown> = { limit: f.limit + 1 }
+  for (const k of ['region', 'indicator', 'kind', 'plan', 'from', 'to', 'status'] as const) if (f[k] !== undefined) params[k] = f[k]
+  if (f.breakdown !== '*') for (const d of dimensions) if (f.breakdown[d] !== undefined) params[d] = f.breakdown[d]
+  if (f.after !== undefined) [params.afterYear, params.afterId] = f.after
+  return params
+}
+
+/**
+ * Filter shapes kept prepared per database handle. 16 breakdown combinations times the
+ * optional filters make a few thousand possible shapes; past this many a shape runs
+ * unnamed (planned each time), so no client can fill every connection with statements.
+ */
+const MAX_PREPARED_SHAPES = 64
+
+function breakdownCondition (b: Breakdown | '*'): SQL | undefined {
+  if (b === '*') return undefined
+  return and(...dimensions.map((d) => (b[d] !== undefined ? eq(dimensionColumn[d], b[d] as never) : isNull(dimensionColumn[d]))))
 }
 
 function filterConditions (f: Omit<ValueFilter, 'after' | 'limit'>): Array<SQL | undefined> {
@@ -52,19 +111,209 @@ function filterConditions (f: Omit<ValueFilter, 'after' | 'limit'>): Array<SQL |
   ]
 }
 
+/**
+ * The hot reads (one value by id, a page of the list) run as named statements through
+ * src/db/prepared.ts: parsed and planned once per connection, then only bound and
+ * executed, with rows decoded by hand instead of through drizzle's generic row mapper
+ * (issue #7: on the series read that mapping and planning cost as much as the query).
+ * Columns whose JavaScript type differs between pg and PGlite are selected as text, and
+ * decoded exactly as drizzle decodes them (`new Date(text)` for timestamps), so a row
+ * read here equals one read through drizzle.
+ */
+const SELECT_ROW = sql.raw(`"id"::text as "id", "kind", "plan_id", "region_code", "indicator_code", "from_year", "year",
+  "category", "grade", "sex", "area", "value"::text as "value", "status", "numerator"::text as "numerator",
+  "denominator"::text as "denominator", "as_of"::text as "as_of", "comparator", "binding", "baseline_year",
+  "baseline_value"::text as "baseline_value", "qualitative", "source", "note", "revision", "updated_by",
+  "created_at"::text as "created_at", "updated_at"::text as "updated_at"`)
+
+interface RawRow {
+  id: string
+  kind: ValueRow['kind']
+  plan_id: string | null
+  region_code: string
+  indicator_code: string
+  from_year: number
+  year: number
+  category: ValueRow['category']
+  grade: ValueRow['grade']
+  sex: ValueRow['sex']
+  area: ValueRow['area']
+  value: string | null
+  status: ValueRow['status']
+  numerator: string | null
+  denominator: string | null
+  as_of: string | null
+  comparator: ValueRow['comparator']
+  binding: ValueRow['binding']
+  baseline_year: number | null
+  baseline_value: string | null
+  qualitative: string | null
+  source: string | null
+  note: string | null
+  revision: number
+  updated_by: string
+  created_at: string
+  updated_at: string
+}
+
+/** Same keys, in the same order, as a row selected through drizzle. */
+function decodeRaw (r: RawRow): ValueRow {
+  return {
+    id: Number(r.id),
+    kind: r.kind,
+    planId: r.plan_id,
+    regionCode: r.region_code,
+    indicatorCode: r.indicator_code,
+    fromYear: r.from_year,
+    year: r.year,
+    category: r.category,
+    grade: r.grade,
+    sex: r.sex,
+    area: r.area,
+    value: r.value,
+    status: r.status,
+    numerator: r.numerator,
+    denominator: r.denominator,
+    asOf: r.as_of,
+    comparator: r.comparator,
+    binding: r.binding,
+    baselineYear: r.baseline_year,
+    baselineValue: r.baseline_value,
+    qualitative: r.qualitative,
+    source: r.source,
+    note: r.note,
+    revision: r.revision,
+    updatedBy: r.updated_by,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at)
+  }
+}
+
+/**
+ * One value as a line of the CSV export (no line end): the columns the import accepts
+ * (imports.csv.ts CSV_COLUMNS), in that order, quoted as values.csv.ts `csvLine` quotes.
+ */
+const quoted = (x: SQLWrapper) => sql`coalesce(case when ${x} ~ ('[",' || chr(10) || chr(13) || ']') then '"' || replace(${x}, '"', '""') || '"' else ${x} end, '')`
+const plain = (x: SQLWrapper) => sql`coalesce(${x}::text, '')`
+const EXPORT_COLUMNS = {
+  kind: plain(v.kind),
+  planId: quoted(v.planId),
+  regionCode: quoted(v.regionCode),
+  indicatorCode: quoted(v.indicatorCode),
+  fromYear: plain(v.fromYear),
+  year: plain(v.year),
+  breakdown: quoted(sql`concat_ws(',', 'category:' || ${v.category}, 'grade:' || ${v.grade}, 'sex:' || ${v.sex}, 'area:' || ${v.area})`),
+  value: plain(v.value),
+  status: plain(v.status),
+  numerator: plain(v.numerator),
+  denominator: plain(v.denominator),
+  asOf: plain(v.asOf),
+  comparator: plain(v.comparator),
+  binding: plain(v.binding),
+  baselineYear: plain(v.baselineYear),
+  baselineValue: plain(v.baselineValue),
+  qualitative: quoted(v.qualitative),
+  source: quoted(v.source),
+  note: quoted(v.note)
+}
+if (Object.keys(EXPORT_COLUMNS).join() !== CSV_COLUMNS.join()) throw new Error('EXPORT_COLUMNS must list CSV_COLUMNS in order')
+const EXPORT_LINE = sql.join(Object.values(EXPORT_COLUMNS), sql`|| ',' ||`)
+
+const text = (x: number | null) => (x === null ? null : String(x))
+
+/** A stored row as a line of the export: what EXPORT_LINE computes in the database. */
+function exportLineOf (r: ValueRow): string {
+  return csvLine([r.kind, r.planId, r.regionCode, r.indicatorCode, String(r.fromYear), String(r.year), breakdownText(r),
+    r.value, r.status, r.numerator, r.denominator, r.asOf, r.comparator, r.binding, text(r.baselineYear),
+    r.baselineValue, r.qualitative, r.source, r.note])
+}
+
+/** A named statement over SQL built by drizzle with named placeholders, bound by name. */
+interface Prepared { run: Statement<RawRow>, names: string[] }
+
+function prepared (db: Db, name: string, query: { sql: string, params: unknown[] }): Prepared {
+  const names = query.params.map((p) => {
+    const placeholder = p as { name?: unknown }
+    if (typeof placeholder.name !== 'string') throw new Error(`statement ${name}: every parameter must be a placeholder`)
+    return placeholder.name
+  })
+  return { run: prepareStatement<RawRow>(db, name, query.sql), names }
+}
+
+async function execute (statement: Prepared, params: Record<string, unknown>): Promise<ValueRow[]> {
+  const rows = await statement.run(statement.names.map((n) => params[n]))
+  return rows.map(decodeRaw)
+}
+
+/** The root handle (not a transaction): named statements live on its pool's connections. */
+const isRoot = (db: Db) => (db as unknown as { $client?: unknown }).$client !== undefined
+
 export function createValuesRepository (db: Db) {
+  // Prepared on first use; on a transaction handle the reads go through drizzle's builder.
+  const root = isRoot(db)
+  let byId: Prepared | undefined
+  const shapes = new Map<string, Prepared>()
+
+  function unprepared (f: ValueFilter): Promise<ValueRow[]> {
+    return db.select().from(v).where(and(
+      ...filterConditions(f),
+      f.after !== undefined ? or(gt(v.year, f.after[0]), and(eq(v.year, f.after[0]), gt(v.id, f.after[1]))) : undefined
+    )).orderBy(asc(v.year), asc(v.id)).limit(f.limit + 1)
+  }
+
+  /** Ordered by (year, id): chronological, stable under inserts. */
+  async function list (f: ValueFilter): Promise<ValueRow[]> {
+    if (!root) return unprepared(f)
+    const name = `values_list_${shapeOf(f)}`
+    let statement = shapes.get(name)
+    if (statement === undefined) {
+      if (shapes.size >= MAX_PREPARED_SHAPES) return unprepared(f)
+      statement = prepared(db, name, db.select({ row: sql`${SELECT_ROW}` }).from(v).where(and(...listConditions(f)))
+        .orderBy(asc(v.year), asc(v.id)).limit(ph('limit')).toSQL())
+      shapes.set(name, statement)
+    }
+    return execute(statement, listParams(f))
+  }
+
   return {
     async get (id: number, forUpdate = false): Promise<ValueRow | undefined> {
-      const q = db.select().from(v).where(eq(v.id, id))
-      return (forUpdate ? await q.for('update') : await q)[0]
+      if (forUpdate || !root) {
+        const q = db.select().from(v).where(eq(v.id, id))
+        return (forUpdate ? await q.for('update') : await q)[0]
+      }
+      byId ??= prepared(db, 'values_get', db.select({ row: sql`${SELECT_ROW}` }).from(v).where(eq(v.id, ph('id'))).toSQL())
+      return (await execute(byId, { id }))[0]
     },
 
-    /** Ordered by (year, id): chronological, stable under inserts. */
-    async list (f: ValueFilter): Promise<ValueRow[]> {
-      return db.select().from(v).where(and(
-        ...filterConditions(f),
-        f.after !== undefined ? or(gt(v.year, f.after[0]), and(eq(v.year, f.after[0]), gt(v.id, f.after[1]))) : undefined
-      )).orderBy(asc(v.year), asc(v.id)).limit(f.limit + 1)
+    list,
+
+    /**
+     * Every value matching the filter in list order (year, id) as lines of the CSV export,
+     * `batch` at a time. On PostgreSQL one query read through a cursor (one plan, one pass,
+     * one snapshot): keyset pages would sort the whole match again for every page, since no
+     * index is in (year, id) order, which is quadratic for a large export (2 s a page for a
+     * 1M-value export of 5M values). The database writes each line, so the service only
+     * passes strings on: one short-lived string per value keeps the heap flat. On PGlite,
+     * whose one connection serves every request, keyset pages, so a slow download never
+     * holds the database.
+     */
+    async * exportLines (f: Omit<ValueFilter, 'after' | 'limit'>, batch: number): AsyncGenerator<string[]> {
+      const query = db.select({ line: EXPORT_LINE }).from(v).where(and(...filterConditions(f))).orderBy(asc(v.year), asc(v.id)).toSQL()
+      const cursor = cursorRows(db, query, batch)
+      if (cursor !== undefined) {
+        for await (const rows of cursor) yield rows.map((r) => r[0] as string)
+        return
+      }
+      let after: [number, number] | undefined
+      for (;;) {
+        const page = await list({ ...f, after, limit: batch })
+        const more = page.length > batch
+        if (more) page.length = batch
+        if (page.length > 0) yield page.map(exportLineOf)
+        if (!more) return
+        const last = page[batch - 1]!
+        after = [last.year, last.id]
+      }
     },
 
     /**

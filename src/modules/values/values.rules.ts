@@ -137,10 +137,37 @@ export function breakdownOf (row: Pick<ValueRow, 'category' | 'grade' | 'sex' | 
   return b
 }
 
-/** The API representation of a stored row. */
+/**
+ * The API representation of a stored row. Written out field by field rather than by
+ * rest/spread: it runs for every row of every list page (issue #7, read path).
+ */
 export function toValueResource (row: ValueRow) {
-  const { category: _c, grade: _g, sex: _s, area: _a, ...rest } = row
-  return { ...rest, breakdown: breakdownOf(row) }
+  return {
+    id: row.id,
+    kind: row.kind,
+    planId: row.planId,
+    regionCode: row.regionCode,
+    indicatorCode: row.indicatorCode,
+    fromYear: row.fromYear,
+    year: row.year,
+    value: row.value,
+    status: row.status,
+    numerator: row.numerator,
+    denominator: row.denominator,
+    asOf: row.asOf,
+    comparator: row.comparator,
+    binding: row.binding,
+    baselineYear: row.baselineYear,
+    baselineValue: row.baselineValue,
+    qualitative: row.qualitative,
+    source: row.source,
+    note: row.note,
+    revision: row.revision,
+    updatedBy: row.updatedBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    breakdown: breakdownOf(row)
+  }
 }
 
 const dimensions = new Set(['category', 'grade', 'sex', 'area'])

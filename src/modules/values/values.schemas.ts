@@ -97,12 +97,13 @@ export const ValueCreate = Type.Object({
   ...valueFields
 }, {
   additionalProperties: false,
+  // Keys the seed does not hold yet, so both examples create (test/openapi-examples.test.ts).
   examples: [{
-    kind: 'actual', regionCode: '330683', indicatorCode: 'hardship-subsidy-recipients', year: 2021,
-    value: 3491, status: 'final', asOf: '2021-09-30', source: 'shengzhou-dpf-2021-summary (二)', note: '惠及3491人'
+    kind: 'actual', regionCode: '330683', indicatorCode: 'hardship-subsidy-beneficiaries', year: 2022,
+    value: 3620, status: 'final', source: '嵊州市残联2022年工作总结', note: '惠及3620人'
   }, {
     kind: 'target', planId: 'huangyan-disability-14th-fyp', regionCode: '331003', indicatorCode: 'hardship-subsidy-coverage',
-    year: 2025, value: '100', comparator: 'at-least', binding: 'binding', baselineYear: 2020, baselineValue: '100'
+    year: 2023, value: '98.5', comparator: 'at-least', binding: 'expected', baselineYear: 2020, baselineValue: '98'
   }]
 })
 export type ValueCreate = Static<typeof ValueCreate>
@@ -156,7 +157,7 @@ export const HistoryEntry = Type.Object({
   revision: Revision,
   op: Type.Enum(['create', 'update', 'delete'], { description: 'What the write did' }),
   at: Timestamp,
-  actor: Type.String({ description: 'Who made the write (token id; `anonymous` while access control is off; `seed` for the seed loader)' }),
+  actor: Type.String({ description: 'Who made the write (the id of the token that wrote; `seed` for the seed loader, `system` for manual SQL)' }),
   before: Nullable(Value, { description: 'The value before the write (null for the create)' }),
   after: Nullable(Value, { description: 'The value after the write (null for the delete)' })
 }, { additionalProperties: false })
@@ -166,7 +167,7 @@ export const HistoryPage = Page(HistoryEntry, {
   examples: [{
     items: [
       { revision: 1, op: 'create', at: '2026-01-05T08:00:00.000Z', actor: 'seed', before: null, after: actualExample },
-      { revision: 2, op: 'update', at: '2026-02-01T09:30:00.000Z', actor: 'anonymous', before: actualExample, after: { ...actualExample, value: '3500', revision: 2, asOf: null, updatedAt: '2026-02-01T09:30:00.000Z' } }
+      { revision: 2, op: 'update', at: '2026-02-01T09:30:00.000Z', actor: '3f9a1c0b7e21', before: actualExample, after: { ...actualExample, value: '3500', revision: 2, asOf: null, updatedAt: '2026-02-01T09:30:00.000Z' } }
     ],
     nextCursor: null
   }]

@@ -1,0 +1,193 @@
+// Read path against its limit, and the service's memory (issue #7).
+//
+//   node --import tsx bench/read-path.ts [--values 5000000] [--seconds 10] [--rounds 3] [--connections 32]
+//
+// With the synthetic national dataset loaded (bench/generate.ts; 5 million values by
+// default), starts in the same run and on the same database:
+// - the real service (src/server.ts as a child process: validation, response schemas,
+//   request logging at `info` into bench/results/read-service.log, auth and hardening
+//   hooks, all on), and
+// - the limit: a bare Fastify route with a prepared `pg` statement running the same SQL
+//   (bench/bare.ts).
+// A separate load process (bench/load.ts: autocannon, 32 connections, 10 s) drives both,
+// in alternating rounds, for a series read (`GET /v1/values?region=&indicator=`, about 15
+// rows; 1,000 different series in turn) and a point read (`GET /v1/values/{id}`, 1,000
+// different ids). Goal: the service reaches >= 0.8x the bare route's requests per second
+// with a p99 <= 1.5x.
+//
+// Memory: the service's RSS is sampled from /proc during the load (goal <= 250 MB), then
+// while it exports about 1 million values as CSV (goal: RSS grows < 50 MB). The export's
+// time is compared with PostgreSQL's own `COPY (same query) TO STDOUT`.
+import { once } from 'node:events'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { generate } from './generate.ts'
+import { DEFAULT_SERVER, get, log, median, memoryOf, query, runLoad, sampleRss, startChild, stopChild, writeResult, type Child } from './lib.ts'
+import type { LoadResult } from './load.ts'
+import http from 'node:http'
+
+const { values: args } = parseArgs({
+  options: {
+    values: { type: 'string', default: '5000000' },
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    server: { type: 'string', default: DEFAULT_SERVER },
+    'skip-export': { type: 'boolean', default: false }
+  }
+})
+const SIZE = Number(args.values)
+const SECONDS = Number(args.seconds)
+const ROUNDS = Number(args.rounds)
+const CONNECTIONS = Number(args.connections)
+const POOL = 10
+const database = `bench_${SIZE >= 1_000_000 ? `${SIZE / 1_000_000}m` : `${SIZE / 1000}k`}`
+
+// The export: every value of three of the fifteen years (about a fifth of the dataset).
+const EXPORT_FROM = 2023
+const EXPORT_TO = 2025
+
+const { url, values } = await generate({ server: args.server, database, values: SIZE })
+log(`read path on ${database} (${values} actuals)`)
+
+// Deterministic request mix: 1,000 (county, indicator) series and 1,000 value ids.
+let seed = 7
+const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed }
+const counties = (await query<{ code: string }>(url, 'select code from regions where level = \'county\' order by code')).map((r) => r.code)
+const indicators = (await query<{ code: string }>(url, 'select distinct indicator_code as code from yearly_values where kind = \'actual\' and region_code = $1 order by 1', [counties[0]])).map((r) => r.code)
+const [{ max: maxId }] = await query<{ max: number }>(url, 'select max(id)::int as max from yearly_values') as [{ max: number }]
+const seriesPaths = Array.from({ length: 1000 }, () => `/v1/values?region=${counties[next() % counties.length]}&indicator=${indicators[next() % indicators.length]}`)
+const pointPaths = Array.from({ length: 1000 }, () => `/v1/values/${1 + (next() % maxId)}`)
+
+const scenarios = [
+  { name: 'series', label: 'series read GET /v1/values?region=&indicator=', paths: seriesPaths },
+  { name: 'point', label: 'point read GET /v1/values/{id}', paths: pointPaths }
+] as const
+
+let service: Child | undefined
+let bare: Child | undefined
+try {
+  // Rate limiting stays on with a limit the load cannot reach, so its hook is measured too
+  // (loopback is meant to be on its allow list).
+  service = await startChild('src/server.ts', { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }, 'read-service')
+  bare = await startChild('bench/bare.ts', { DATABASE_URL: url, DB_POOL_MAX: String(POOL) }, 'read-bare')
+  const targets = { service, bare }
+
+  // Both answer the same rows.
+  for (const s of scenarios) {
+    const first = s.paths[0]!
+    const [a, b] = await Promise.all([get(service.port, first), get(bare.port, first)])
+    if (a.status !== 200 || b.status !== 200) throw new Error(`${s.paths[0]}: service ${a.status}, bare ${b.status}: ${a.body.slice(0, 200)}`)
+    const ids = (body: string) => {
+      const j = JSON.parse(body) as { items?: Array<{ id: number | string }>, id?: number | string }
+      return (j.items ?? [j]).map((r) => Number(r.id)).join(',')
+    }
+    if (ids(a.body) !== ids(b.body)) throw new Error(`${s.paths[0]}: the service and the bare route disagree`)
+    log(`${s.name}: ${s.paths[0]} -> ${ids(a.body).split(',').length} rows on both`)
+  }
+
+  for (const s of scenarios) {
+    for (const t of Object.values(targets)) await runLoad({ origin: `http://127.0.0.1:${t.port}`, paths: s.paths, connections: CONNECTIONS, seconds: 3 })
+  }
+
+  const runs: Record<string, LoadResult[]> = {}
+  const serviceRss: number[] = []
+  const bareRss: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of scenarios) {
+      const order = round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const)
+      for (const which of order) {
+        const t = targets[which]
+        const sampler = sampleRss(t.pid, 100)
+        const result = await runLoad({ origin: `http://127.0.0.1:${t.port}`, paths: s.paths, connections: CONNECTIONS, seconds: SECONDS })
+        const rss = sampler.stop()
+        ;(which === 'service' ? serviceRss : bareRss).push(rss.max)
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${which} ${s.name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+        ;(runs[`${s.name}|${which}`] ??= []).push(result)
+        log(`round ${round + 1} ${s.name} ${which}: ${Math.round(result.rps)} req/s, p99 ${result.latency.p99} ms, RSS max ${rss.max.toFixed(0)} MB`)
+      }
+    }
+  }
+
+  const summary = (list: LoadResult[]) => ({
+    rps: list.reduce((n, r) => n + r.requests, 0) / (list.length * SECONDS),
+    p50: median(list.map((r) => r.latency.p50)),
+    p99: median(list.map((r) => r.latency.p99)),
+    rounds: list.map((r) => ({ rps: Math.round(r.rps), p50: r.latency.p50, p99: r.latency.p99 }))
+  })
+  const reads = scenarios.map((s) => {
+    const svc = summary(runs[`${s.name}|service`]!)
+    const lim = summary(runs[`${s.name}|bare`]!)
+    return { scenario: s.name, label: s.label, service: svc, bare: lim, ratioRps: svc.rps / lim.rps, ratioP99: svc.p99 / lim.p99 }
+  })
+
+  const memory = {
+    serviceUnderLoadMaxMB: Math.max(...serviceRss),
+    bareUnderLoadMaxMB: Math.max(...bareRss),
+    serviceAfterLoad: memoryOf(service.pid)
+  }
+
+  let exported: Awaited<ReturnType<typeof exportCsv>> | undefined
+  if (!args['skip-export']) exported = await exportCsv(service, url)
+
+  await writeResult('read-path', {
+    database,
+    values,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    pool: POOL,
+    reads,
+    memory,
+    export: exported
+  })
+  for (const r of reads) {
+    log(`${r.scenario}: service ${Math.round(r.service.rps)} req/s p99 ${r.service.p99} ms; bare ${Math.round(r.bare.rps)} req/s p99 ${r.bare.p99} ms; ratio ${r.ratioRps.toFixed(2)} / p99 ${r.ratioP99.toFixed(2)}`)
+  }
+  log(`memory: service under load max ${memory.serviceUnderLoadMaxMB.toFixed(0)} MB, bare ${memory.bareUnderLoadMaxMB.toFixed(0)} MB`)
+  if (exported !== undefined) log(`export: ${exported.rows} rows in ${(exported.ms / 1000).toFixed(1)} s, RSS ${exported.rssBeforeMB.toFixed(0)} -> max ${exported.rssMaxMB.toFixed(0)} MB (+${exported.rssGrowthMB.toFixed(0)}); COPY ${(exported.copyMs / 1000).toFixed(1)} s`)
+} finally {
+  if (service !== undefined) await stopChild(service)
+  if (bare !== undefined) await stopChild(bare)
+}
+
+/** Streams the CSV export and counts it while sampling the service's RSS; then COPY of the same rows. */
+async function exportCsv (svc: Child, url: string) {
+  const path = `/v1/values?format=csv&from=${EXPORT_FROM}&to=${EXPORT_TO}`
+  const [{ n: expected }] = await query<{ n: number }>(url, `select count(*)::int as n from yearly_values
+    where from_year >= $1 and year <= $2 and category is null and grade is null and sex is null and area is null`, [EXPORT_FROM, EXPORT_TO]) as [{ n: number }]
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const before = memoryOf(svc.pid).rss
+  const sampler = sampleRss(svc.pid, 100)
+  const started = performance.now()
+  let bytes = 0
+  let lines = 0
+  await new Promise<void>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: svc.port, path }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`export: ${res.statusCode}`))
+      res.on('data', (c: Buffer) => {
+        bytes += c.length
+        for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++
+      })
+      res.on('end', resolve)
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+  const ms = performance.now() - started
+  const rss = sampler.stop()
+  // Each exported row is one line (no value of the synthetic dataset holds a newline).
+  if (lines - 1 !== expected) throw new Error(`export: ${lines - 1} rows, expected ${expected}`)
+
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const copyStarted = performance.now()
+  const stream = client.query(copyTo(`copy (select * from yearly_values where from_year >= ${EXPORT_FROM} and year <= ${EXPORT_TO}
+    and category is null and grade is null and sex is null and area is null order by year, id) to stdout (format csv, header)`))
+  let copyBytes = 0
+  stream.on('data', (c: Buffer) => { copyBytes += c.length })
+  await once(stream, 'end')
+  const copyMs = performance.now() - copyStarted
+  await client.end()
+  return { rows: lines - 1, bytes, ms, rowsPerSecond: (lines - 1) / (ms / 1000), rssBeforeMB: before, rssMaxMB: rss.max, rssGrowthMB: rss.max - before, copyMs, copyBytes }
+}
