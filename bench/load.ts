@@ -5,7 +5,14 @@
 // Prints one JSON line: requests per second, latency percentiles (ms), errors, non-2xx.
 import autocannon from 'autocannon'
 
-export interface LoadSpec { origin: string, paths: string[], connections: number, seconds: number }
+export interface LoadSpec {
+  origin: string
+  paths: string[]
+  connections: number
+  seconds: number
+  /** Requests per second over all connections; unset: as many as the server answers. */
+  rate?: number
+}
 export interface LoadResult {
   requests: number
   rps: number
@@ -21,6 +28,7 @@ const result = await autocannon({
   url: spec.origin,
   connections: spec.connections,
   duration: spec.seconds,
+  ...(spec.rate !== undefined ? { overallRate: spec.rate } : {}),
   requests: [{
     setupRequest: (request) => {
       request.path = spec.paths[next++ % spec.paths.length]!

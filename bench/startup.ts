@@ -14,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, openSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -32,14 +32,14 @@ const env = () => {
 interface Start { ms: number, peakRssMB: number, log: string[] }
 
 /** Spawns the service, polls /health/ready every 25 ms, and stops it once it answers 200. */
-async function start (dataDir: string, name: string, viaNpm = false): Promise<Start> {
+async function start (dataDir: string, name: string, viaNpm = false, script = 'src/server.ts'): Promise<Start> {
   const port = await freePort()
   const logFile = `${resultsDir}${name}.log`
   const fd = openSync(logFile, 'w')
   const t0 = performance.now()
   const child: ChildProcess = viaNpm
     ? spawn('npm', ['start', '--silent'], { cwd: root, env: { ...env(), DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', fd, fd], detached: true })
-    : spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env: { ...env(), DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', fd, fd] })
+    : spawn(process.execPath, script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script], { cwd: root, env: { ...env(), DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   try {
     for (;;) {
@@ -64,6 +64,36 @@ async function start (dataDir: string, name: string, viaNpm = false): Promise<St
   }
 }
 
+/**
+ * What a build step would give: src/server.ts bundled by esbuild (tsx's own compiler) into
+ * one file, run by plain node. Placed two folders deep beside links to migrations/, seed/
+ * and node_modules/, where the service's relative paths expect them.
+ */
+async function bundle (base: string): Promise<string | undefined> {
+  try {
+    const esbuild = await import('esbuild')
+    const dir = path.join(base, 'build')
+    await mkdir(path.join(dir, 'src', 'db'), { recursive: true })
+    for (const d of ['migrations', 'seed', 'node_modules']) await symlink(path.join(root, d), path.join(dir, d))
+    const outfile = path.join(dir, 'src', 'db', 'server.mjs')
+    await esbuild.build({
+      entryPoints: [path.join(root, 'src/server.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      external: ['@electric-sql/pglite', '@fastify/swagger-ui', 'pg-native', 'pino', 'thread-stream'],
+      banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
+      logLevel: 'error'
+    })
+    return outfile
+  } catch (err) {
+    log(`no bundled variant: ${(err as Error).message}`)
+    return undefined
+  }
+}
+
 /** The node process below an npm process (npm -> sh -> node, or npm -> node). */
 function serverPid (npmPid: number): number {
   const children = (pid: number) => {
@@ -77,7 +107,7 @@ function serverPid (npmPid: number): number {
   while (queue.length > 0) {
     const pid = queue.shift()!
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    if (cmd.includes('src/server.ts')) return pid
+    if (cmd.includes('server.')) return pid
     queue.push(...children(pid))
   }
   return npmPid
@@ -111,6 +141,13 @@ try {
   const npm = await start(dataDir, 'start-npm', true)
   log(`restart through npm start: ${(npm.ms / 1000).toFixed(2)} s`)
 
+  const bundled = await bundle(base)
+  const bundledRuns: number[] = []
+  if (bundled !== undefined) {
+    for (let i = 0; i < RUNS; i++) bundledRuns.push((await start(dataDir, 'start-bundled', false, bundled)).ms)
+    log(`restart of a bundled build: ${(median(bundledRuns) / 1000).toFixed(2)} s`)
+  }
+
   const createBaseline = await pgliteOpen(path.join(base, 'bare'))
   const reopenBaseline: number[] = []
   for (let i = 0; i < RUNS; i++) reopenBaseline.push(await pgliteOpen(path.join(base, 'bare')))
@@ -120,6 +157,7 @@ try {
     firstStart: { ms: first.ms, peakRssMB: first.peakRssMB, log: says },
     restart: { ms: median(restarts.map((r) => r.ms)), runs: restarts.map((r) => r.ms), peakRssMB: Math.max(...restarts.map((r) => r.peakRssMB)) },
     restartViaNpm: { ms: npm.ms, peakRssMB: npm.peakRssMB },
+    restartBundled: bundledRuns.length > 0 ? { ms: median(bundledRuns), runs: bundledRuns } : null,
     baseline: { pgliteCreateMs: createBaseline, pgliteReopenMs: median(reopenBaseline), runs: reopenBaseline }
   })
 } finally {

@@ -2,12 +2,10 @@ import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { Command, Option } from 'commander'
-import type { operations } from '../client/index.ts'
+import type { QueryOf } from '../client/index.ts'
 import { connect, integer, withConnection, type ConnectionOptions } from './connection.ts'
 import { CliError, EXIT, exitCodesHelp, paragraphs, problemError } from './exit-codes.ts'
 import { fileSink, flushStdout, outputError, withAtomicFile } from './files.ts'
-
-type ValuesQuery = NonNullable<operations['listValues']['parameters']['query']>
 
 interface ExportOptions extends ConnectionOptions {
   region?: string
@@ -24,17 +22,19 @@ interface ExportOptions extends ConnectionOptions {
 
 async function exportValues (options: ExportOptions): Promise<number> {
   const conn = connect(options)
-  const query: ValuesQuery = {
+  // Typed by the API's schema, without spreads: a renamed filter fails the typecheck.
+  // Unset options are undefined, which the client leaves out of the query string.
+  const query: QueryOf<'listValues'> = {
     format: 'csv',
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.includeDescendants ? { includeDescendants: true } : {}),
-    ...(options.indicator !== undefined ? { indicator: options.indicator } : {}),
-    ...(options.kind !== undefined ? { kind: options.kind } : {}),
-    ...(options.plan !== undefined ? { plan: options.plan } : {}),
-    ...(options.from !== undefined ? { from: options.from } : {}),
-    ...(options.to !== undefined ? { to: options.to } : {}),
-    ...(options.breakdown !== undefined ? { breakdown: options.breakdown } : {}),
-    ...(options.status !== undefined ? { status: options.status } : {})
+    region: options.region,
+    includeDescendants: options.includeDescendants ? true : undefined,
+    indicator: options.indicator,
+    kind: options.kind,
+    plan: options.plan,
+    from: options.from,
+    to: options.to,
+    breakdown: options.breakdown,
+    status: options.status
   }
   if (options.includeDescendants && options.region === undefined) throw new CliError(EXIT.USAGE, '--include-descendants needs --region')
   const { data, error, response } = await conn.call((api) => api.GET('/v1/values', { params: { query }, parseAs: 'stream' }))

@@ -2,7 +2,7 @@ import { readFile, rm, stat } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { Command, Option } from 'commander'
 import { stringify } from 'csv-stringify/sync'
-import { normaliseBaseUrl, type operations } from '../client/index.ts'
+import { normaliseBaseUrl, type operations, type QueryOf } from '../client/index.ts'
 import { connect, integer, withConnection, type ConnectionOptions } from './connection.ts'
 import { CliError, EXIT, exitCodesHelp, paragraphs, problemError } from './exit-codes.ts'
 import { appendStaged, besides, fileSink, flushStdout, outputError, write, writeFileAtomic } from './files.ts'
@@ -52,7 +52,8 @@ async function follow (options: PullOptions, start: string | undefined, out: Wri
   let cursor = start
   let count = 0
   for (;;) {
-    const query = { limit: options.limit, ...(cursor !== undefined ? { after: cursor } : {}) }
+    // Typed by the API's schema, without spreads: a renamed parameter fails the typecheck.
+    const query: QueryOf<'listChanges'> = { limit: options.limit, after: cursor } // undefined is left out
     const { data, error, response } = await conn.call((api) => api.GET('/v1/changes', { params: { query } }))
     if (data === undefined) {
       const failure = problemError('GET /v1/changes', response, error)

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import cliProgress from 'cli-progress'
 import { stringify } from 'csv-stringify/sync'
-import type { operations } from '../client/index.ts'
+import type { operations, QueryOf } from '../client/index.ts'
 import { connect, integer, withConnection, type Connection, type ConnectionOptions } from './connection.ts'
 import { CliError, EXIT, exitCodesHelp, paragraphs, problemError } from './exit-codes.ts'
 import { writeFileAtomic } from './files.ts'
@@ -67,7 +67,7 @@ interface Totals {
 
 const emptyTotals = (): Totals => ({ created: 0, updated: 0, unchanged: 0, rejected: 0, skipped: 0, replayedChunks: 0, errorsTruncated: false, errors: new Map() })
 
-async function sendChunk (conn: Connection, input: PushInput, start: number, end: number, query: { mode: Mode, dryRun: boolean }, key: string | undefined) {
+async function sendChunk (conn: Connection, input: PushInput, start: number, end: number, query: QueryOf<'importValues'>, key: string | undefined) {
   const { contentType, text } = input.body(start, end)
   const { data, error, response } = await conn.call((api) => api.POST('/v1/values/import', {
     params: { query, header: key !== undefined ? { 'idempotency-key': key } : {} },
@@ -171,6 +171,8 @@ async function push (file: string, options: PushOptions): Promise<number> {
     }
   }
 
+  // The whole-file check refused it: nothing was created or updated (the counts were a dry run's).
+  if (!written && !options.dryRun) totals = { ...totals, created: 0, updated: 0, unchanged: 0, skipped: input.rowCount - totals.rejected }
   if (totals.errors.size > 0) await writeRejected(rejectedFile, input, totals)
   else if (totals.rejected === 0) await rm(rejectedFile, { force: true }) // an old list would mislead
 

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { rootCause } from '../db/errors.ts'
 import { ApiError } from '../lib/errors.ts'
 import { newToken } from '../modules/tokens/tokens.crypto.ts'
+import type { JsonBodyOf, QueryOf } from '../client/index.ts'
 import { connect, withConnection, type ConnectionOptions } from './connection.ts'
 import { CliError, EXIT, exitCodesHelp, paragraphs, problemError } from './exit-codes.ts'
 
@@ -57,12 +58,8 @@ async function createViaApi (options: CreateOptions): Promise<number> {
     throw new CliError(EXIT.USAGE, 'token create needs --role and --name (or --local for the first admin token of a fresh install)')
   }
   const conn = connect({ ...options, retries: 0 }) // creating is not idempotent: never retried
-  const body = {
-    name: options.name,
-    role: options.role,
-    ...(options.region !== undefined ? { regionCode: options.region } : {}),
-    ...(options.expires !== undefined ? { expiresAt: options.expires } : {})
-  }
+  // Typed by the API's schema, without spreads: a renamed field fails the typecheck.
+  const body: JsonBodyOf<'createToken'> = { name: options.name, role: options.role, regionCode: options.region, expiresAt: options.expires }
   const { data, error, response } = await conn.call((api) => api.POST('/v1/tokens', { body }))
   if (data === undefined) throw problemError('POST /v1/tokens', response, error)
   announce(data, options.json, `on ${conn.url}`)
@@ -124,7 +121,7 @@ function tokenListCommand (run: (fn: () => Promise<number>) => Promise<void>): C
         const conn = connect(options)
         let cursor: string | undefined
         do {
-          const query = { limit: 1000, ...(cursor !== undefined ? { cursor } : {}) }
+          const query: QueryOf<'listTokens'> = { limit: 1000, cursor }
           const { data, error, response } = await conn.call((api) => api.GET('/v1/tokens', { params: { query } }))
           if (data === undefined) throw problemError('GET /v1/tokens', response, error)
           for (const t of data.items) {

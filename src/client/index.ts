@@ -18,6 +18,12 @@ export type Problem = components['schemas']['Problem']
 
 export type RegistryClient = Client<paths>
 
+/** The query parameters of an operation, by its operationId (e.g. `QueryOf<'listChanges'>`). */
+export type QueryOf<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>
+
+/** The JSON request body of an operation, by its operationId (e.g. `JsonBodyOf<'createToken'>`). */
+export type JsonBodyOf<Op extends keyof operations> = operations[Op] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never
+
 export interface RegistryClientOptions {
   /**
    * Where the service runs, e.g. `http://127.0.0.1:3000` or `https://registry.example.gov.cn/api`.

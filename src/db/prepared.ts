@@ -1,5 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
+import type { Readable } from 'node:stream'
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
 import type { Db } from './client.ts'
 
 /**
@@ -23,43 +25,49 @@ export function prepareStatement<Row> (db: Db, name: string, text: string): Stat
   return async (params) => (await client.query<Row>(text, params)).rows
 }
 
-// Timestamps, dates and intervals as the server's text: drizzle's column decoders expect
-// it (drizzle's own pg session turns these parsers off the same way).
-const RAW_TEXT_TYPES = new Set([1082, 1114, 1184, 1186, 1182, 1115, 1185, 1187, 1231])
-const rawTextTypes = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    RAW_TEXT_TYPES.has(oid) ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')
+/** A query's text with its parameters written in as literals (COPY takes no parameters). */
+function inlined (query: { sql: string, params: unknown[] }): string {
+  return query.sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = query.params[Number(n) - 1]
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+    if (typeof value === 'string') return pg.escapeLiteral(value)
+    throw new Error(`cannot write parameter $${n} (${typeof value}) into COPY`)
+  })
 }
 
 /**
- * The rows of one query, `batch` at a time, read through a server-side cursor in a
- * read-only transaction on a connection of its own (PostgreSQL only: `undefined` on
- * PGlite, whose single connection must not be held by one reader). One plan and one pass
- * however many rows, in a consistent snapshot. The connection is released when the
- * iteration ends or is abandoned (`return()`, e.g. the client went away).
+ * The rows of a query as CSV with a header row, written by PostgreSQL itself (`COPY
+ * (query) TO STDOUT (FORMAT csv, HEADER)`) on a connection of its own and streamed as it
+ * comes: one pass, no row ever becomes a JavaScript object, so the process's memory stays
+ * flat whatever the size. PostgreSQL only: `undefined` on PGlite. The connection goes back
+ * to the pool when the copy ends, and is closed when the stream is destroyed before (the
+ * client went away mid-copy). Resolves once the first data (or the end) has arrived, so a
+ * failing query rejects here rather than in the middle of a response.
  */
-export function cursorRows (db: Db, query: { sql: string, params: unknown[] }, batch: number): AsyncGenerator<unknown[][]> | undefined {
+export async function copyCsv (db: Db, query: { sql: string, params: unknown[] }): Promise<Readable | undefined> {
   const client = (db as unknown as { $client?: pg.Pool | PGlite }).$client
   if (!(client instanceof pg.Pool)) return undefined
-  const pool = client
-  return (async function * () {
-    const conn = await pool.connect()
-    let failed: unknown
-    try {
-      await conn.query('begin isolation level repeatable read read only')
-      await conn.query(`declare registry_export no scroll cursor for ${query.sql}`, query.params)
-      for (;;) {
-        const { rows } = await conn.query<unknown[]>({ text: `fetch ${batch} from registry_export`, rowMode: 'array', types: rawTextTypes })
-        if (rows.length > 0) yield rows
-        if (rows.length < batch) break
-      }
-    } catch (err) {
-      failed = err
-      throw err
-    } finally {
-      // A connection whose transaction could not be ended is not given back to the pool.
-      const ended = await conn.query('rollback').then(() => true, () => false)
-      conn.release(failed !== undefined && !ended ? (failed as Error) : undefined)
+  const conn = await client.connect()
+  let released = false
+  const release = (err?: Error) => {
+    if (released) return
+    released = true
+    conn.release(err)
+  }
+  const stream = conn.query(copyTo(`copy (${inlined(query)}) to stdout (format csv, header)`))
+  stream.on('end', () => release())
+  stream.on('error', (err) => release(err))
+  stream.on('close', () => release(stream.readableEnded ? undefined : new Error('copy abandoned before its end')))
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      stream.off('readable', onReadable)
+      stream.off('error', done)
+      if (err !== undefined) reject(err)
+      else resolve()
     }
-  })()
+    const onReadable = () => done()
+    stream.on('readable', onReadable)
+    stream.on('error', done)
+  })
+  return stream
 }

@@ -90,12 +90,16 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
 
   log.info({ indicators: indicators.length }, 'seed: loading indicators')
   const checkIndicator = validator(IndicatorCreate, 'indicator')
-  const indicatorService = createIndicatorsService(db)
-  for (const [i, record] of indicators.entries()) {
-    const body = checkIndicator<Static<typeof IndicatorCreate>>(record, `#${i + 1}`)
-    const { code, ...rest } = body
-    await indicatorService.put(seedWriter, code, rest).catch((e: unknown) => explain(e, `indicator ${code}`))
-  }
+  // One transaction for the whole catalogue (each indicator's write becomes a savepoint):
+  // the same service and checks, without a commit per indicator (issue #7, first start).
+  await writeTransaction(db, seedWriter.actor, async (tx) => {
+    const indicatorService = createIndicatorsService(tx)
+    for (const [i, record] of indicators.entries()) {
+      const body = checkIndicator<Static<typeof IndicatorCreate>>(record, `#${i + 1}`)
+      const { code, ...rest } = body
+      await indicatorService.put(seedWriter, code, rest).catch((e: unknown) => explain(e, `indicator ${code}`))
+    }
+  })
 
   log.info({ plans: plans.length }, 'seed: loading plans')
   const checkPlan = validator(PlanCreate, 'plan')

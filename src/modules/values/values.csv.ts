@@ -26,13 +26,15 @@ export function csvLine (fields: Array<string | null>): string {
 }
 
 /**
- * Every value matching the filter as CSV, read in batches (repository `exportLines`) and
- * written as the client reads (backpressure), so memory stays flat whatever the size. The
- * columns are exactly those the import accepts: an export imports back unchanged. One
- * generator from the database to text, so when the response is destroyed (the client
- * went away) the read is returned and its database connection released.
+ * Every value matching the filter as CSV, streamed as the client reads (backpressure), so
+ * memory stays flat whatever the size. The columns are exactly those the import accepts:
+ * an export imports back unchanged. On PostgreSQL the database writes the CSV (COPY); on
+ * PGlite it is written here from keyset pages. Either way the stream ends the read when
+ * it is destroyed (the client went away).
  */
-export function valuesCsv (repo: ValuesRepository, filter: Omit<ValueFilter, 'after' | 'limit'>): Readable {
+export async function valuesCsv (repo: ValuesRepository, filter: Omit<ValueFilter, 'after' | 'limit'>): Promise<Readable> {
+  const copied = await repo.exportCsv(filter)
+  if (copied !== undefined) return copied
   async function * text () {
     yield stringify([], { header: true, columns: [...CSV_COLUMNS] })
     for await (const lines of repo.exportLines(filter, EXPORT_BATCH)) yield lines.join('\n') + '\n'

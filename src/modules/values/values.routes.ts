@@ -60,7 +60,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           errors: [{ field: '/query/latest', code: 'conflict', message: 'not available as CSV' }]
         })
       }
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(valuesCsv(repo, where) as unknown as string)
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(await valuesCsv(repo, where) as unknown as string)
     }
     if (latest) {
       const after = decodeCursor(cursor, ['string', 'string', 'number']) as [string, string, number] | undefined
