@@ -5,7 +5,7 @@ import { writeTransaction } from '../src/db/transaction.ts'
 import { queryRows } from '../src/db/client.ts'
 import { build, call, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
-interface Change { cursor: string, entity: string, key: string, op: string, revision: number, actor: string }
+interface Change { cursor: string, entity: string, key: string, op: string, revision: number, actor: string, at: string }
 
 const app = await build(t)
 await createRegions(app)
@@ -59,6 +59,7 @@ t.test('every create, update and delete appears once, in order', async (t) => {
     ['target', targetId, 'delete', 1]
   ], 'the writes, in order, with no entry for the no-op patch')
   t.ok(seen.every((c) => /^[0-9a-f]{12}$/.test(c.actor)), 'the actor is the id of the token that wrote')
+  t.ok(seen.every((c) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(c.at) && !Number.isNaN(Date.parse(c.at))), 'at is RFC 3339 in UTC on either driver')
   t.equal(new Set(seen.map((c) => c.cursor)).size, seen.length, 'cursors are unique')
 
   const again = await poll(cursor)
@@ -123,4 +124,16 @@ t.test('a poller misses nothing while concurrent writers commit out of order', a
   t.same(new Set(got), expected, 'every committed revision was seen by the poller')
   t.same(new Set(upserts.map((c) => c.key)), committed)
   t.equal(expected.size, writers * perWriter, 'each writer transaction produced one revision')
+})
+
+t.test('the feed orders transactions as numbers, not as text (9 before 10)', async (t) => {
+  // Transaction ids compare as numbers; sorted as text '10' would come before '9' and a
+  // poller past '9' would never see '10'. Two old transactions, written out of order:
+  await queryRows(app.db, sql`insert into changes (txid, entity, key, op, revision, actor)
+    values ('10'::xid8, 'region', 'txid-10', 'upsert', 1, 'system'), ('9'::xid8, 'region', 'txid-9', 'upsert', 1, 'system')`)
+  const { seen } = await drain(undefined, 1)
+  const keys = seen.map((c) => c.key).filter((k) => k.startsWith('txid-'))
+  t.same(keys, ['txid-9', 'txid-10'], 'both served once, 9 first, even one page at a time')
+  const txids = seen.map((c) => BigInt(JSON.parse(Buffer.from(c.cursor, 'base64url').toString())[0]))
+  t.ok(txids.every((x, i) => i === 0 || txids[i - 1]! <= x), 'the whole feed is in numeric transaction order')
 })

@@ -11,7 +11,8 @@ export interface ChangeRow {
   op: typeof changeOps[number]
   revision: number
   actor: string
-  at: Date | string
+  /** RFC 3339, UTC, milliseconds: `2026-11-25T13:21:17.123Z`. */
+  at: string
 }
 
 export function createChangesRepository (db: Db) {
@@ -24,7 +25,9 @@ export function createChangesRepository (db: Db) {
      */
     async after (cursor: { txid: string, id: number } | undefined, limit: number): Promise<ChangeRow[]> {
       const rows = await queryRows<ChangeRow>(db, sql`
-        select id::int as id, txid::text as txid, entity::text as entity, key, op::text as op, revision, actor, at
+        select id::int as id, txid::text as txid, entity::text as entity, key, op::text as op, revision, actor,
+          -- RFC 3339 in UTC, as every other timestamp of the API (Date.toISOString()), on either driver.
+          to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
         from changes
         where txid < pg_snapshot_xmin(pg_current_snapshot())
           ${cursor !== undefined ? sql`and (txid, id) > (${cursor.txid}::xid8, ${cursor.id}::bigint)` : sql``}
