@@ -41,10 +41,8 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(metrics)
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
 
-  // PATCH bodies may be sent as RFC 7396 merge patches; parsed like JSON (with the
-  // same prototype-poisoning protection).
-  fastify.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' },
-    fastify.getDefaultJsonParser('error', 'error'))
+  // PATCH bodies may also be sent as RFC 7396 merge patches (application/merge-patch+json):
+  // the hardening plugin parses them as JSON, with the same checks.
 
   // JSON is the only body format besides the ones declared per route: a text/plain body
   // would otherwise reach validation as a string and get a confusing 400 instead of 415.

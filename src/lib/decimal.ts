@@ -22,8 +22,17 @@ export function toDecimalOrNull (input: number | string | null | undefined, fiel
   return input === null || input === undefined ? null : toDecimal(input, field)
 }
 
-/** Compares two decimal strings exactly (no float rounding). */
+/**
+ * Compares two decimal strings exactly (no float rounding). Strings of at most 16
+ * characters hold at most 15 significant digits, which a double represents distinctly and
+ * in order: those (nearly every value) are compared as numbers, the rest as big integers.
+ */
 export function compareDecimal (a: string, b: string): number {
+  if (a.length <= 16 && b.length <= 16) {
+    const x = Number(a)
+    const y = Number(b)
+    return x < y ? -1 : x > y ? 1 : 0
+  }
   const sa = a.startsWith('-') ? -1 : 1
   const sb = b.startsWith('-') ? -1 : 1
   const [ia = '0', fa = ''] = a.replace('-', '').split('.')

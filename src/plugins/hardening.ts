@@ -2,6 +2,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../lib/errors.ts'
 import { sendProblem } from './problem-details.ts'
@@ -30,6 +31,15 @@ export const defaultHardening: HardeningOptions = {
 // both are refused at the door rather than failing deep in the database.
 // eslint-disable-next-line no-control-regex -- finding NUL is the point
 const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** A JSON text that may hold a NUL or a surrogate: `\u0000` or `\uD800`-`\uDFFF` escapes. */
+const SUSPECT_JSON = /\\u(?:0000|[dD][89a-fA-F])/
+
+type ContentTypeParser = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => void
+
+const badText = (where: string) => new ApiError('VALIDATION_FAILED', 'Text may not contain NUL characters or unpaired surrogates.', {
+  errors: [{ field: where, code: 'text', message: 'contains a NUL character or an unpaired surrogate' }]
+})
 
 function findBadText (value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return BAD_TEXT.test(value) ? path : undefined
@@ -100,12 +110,25 @@ export default fp<HardeningOptions>(async (app, opts) => {
     })
   }
 
+  // JSON bodies (and merge patches) are checked as they are parsed. In JSON text a NUL or a
+  // lone surrogate can only arrive as a \u escape (raw control characters are invalid and
+  // malformed UTF-8 decodes to U+FFFD), so the parsed body is walked only when the text
+  // holds such an escape: a 5,000-row import is not walked string by string.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  const checkedJson: ContentTypeParser = (request, text, done) => {
+    parseJson(request, text as string, (err, body) => {
+      if (err !== null) return done(err, undefined)
+      const where = SUSPECT_JSON.test(text as string) ? findBadText(body, '/body') : undefined
+      if (where !== undefined) return done(badText(where), undefined)
+      done(null, body)
+    })
+  }
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJson)
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, checkedJson)
+
   app.addHook('preValidation', async (request) => {
-    const where = findBadText(request.body, '/body') ?? findBadText(request.query, '/query') ?? findBadText(request.params, '/path')
-    if (where !== undefined) {
-      throw new ApiError('VALIDATION_FAILED', 'Text may not contain NUL characters or unpaired surrogates.', {
-        errors: [{ field: where, code: 'text', message: 'contains a NUL character or an unpaired surrogate' }]
-      })
-    }
+    const where = findBadText(request.query, '/query') ?? findBadText(request.params, '/path')
+    if (where !== undefined) throw badText(where)
   })
 }, { name: 'hardening', dependencies: ['problem-details'] })
