@@ -6,6 +6,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
+COPY bin ./bin
 COPY migrations ./migrations
 COPY seed ./seed
 USER node

@@ -331,7 +331,7 @@ t.test('exit codes a cron job can act on', async (t) => {
       probe.close(() => resolve(port))
     })
   })
-  const [bad, anonymous, unreachable, missingFile, noArgument, badOption, noRole, help] = await Promise.all([
+  const [bad, anonymous, unreachable, missingFile, noArgument, badOption, noRole, help, banner] = await Promise.all([
     cli(['push', file], { REGISTRY_TOKEN: `irt_000000000000_${'A'.repeat(43)}` }),
     cli(['push', file]),
     cli(['push', file, '--url', `http://127.0.0.1:${closed}`, '--retries', '1'], { REGISTRY_TOKEN: editor }),
@@ -339,7 +339,8 @@ t.test('exit codes a cron job can act on', async (t) => {
     cli(['push'], { REGISTRY_TOKEN: editor }),
     cli(['push', file, '--chunk-size', '0'], { REGISTRY_TOKEN: editor }),
     cli(['token', 'create', '--name', 'x'], { REGISTRY_TOKEN: admin }),
-    cli(['pull', '--help'])
+    cli(['pull', '--help']),
+    cli(['token', 'list'], { REGISTRY_TOKEN: `\n> indicator-registry@0.1.0 token:create\n\n${admin}` })
   ])
   t.equal(bad.code, 4, 'bad token: 4')
   t.match(bad.stderr, /401 UNAUTHENTICATED/)
@@ -353,6 +354,8 @@ t.test('exit codes a cron job can act on', async (t) => {
   t.match(badOption.stderr, /--chunk-size must be a whole number from 1 to 100000/)
   t.equal(noRole.code, 2, 'token create through the API without --role: 2')
   t.equal(help.code, 0)
+  t.equal(banner.code, 2, 'a token with line breaks (npm\'s banner captured too): 2, not a crash')
+  t.match(banner.stderr, /without spaces or line breaks/)
   t.match(help.stdout, /Exit codes:\n {2}0 {2}success/)
   t.equal((await stored(2090, 2090)).length, 0, 'nothing written by any of them')
 })

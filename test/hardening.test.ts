@@ -101,6 +101,9 @@ t.test('overload shedding: 503 problem+json with Retry-After while the event loo
   isProblem(t, res, 503)
   t.equal(json(res).code, 'SERVICE_UNAVAILABLE')
   t.equal(res.headers['retry-after'], '5')
+  t.equal((await server.inject('/health/live')).statusCode, 200, 'liveness is never shed: the instance is busy, not dead')
+  t.equal((await server.inject('/metrics')).statusCode, 200, 'metrics are never shed')
+  t.equal((await server.inject('/health/ready')).statusCode, 503, 'readiness is shed: out of rotation while overloaded')
 })
 
 t.test('database errors the checks missed still become 4xx, never SQL', async (t) => {

@@ -82,6 +82,11 @@ export interface Connection {
 export function connect (options: ConnectionOptions): Connection {
   const url = normaliseBaseUrl(options.url)
   if (!/^https?:\/\/[^/]/.test(url)) throw new CliError(EXIT.USAGE, `--url must be an http(s) URL, not ${JSON.stringify(options.url)}`)
+  // A token is one line of printable text; anything else (e.g. `$(npm run token:create)`
+  // without -s, which captures npm's banner too) cannot go into a header.
+  if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) {
+    throw new CliError(EXIT.USAGE, '--token / REGISTRY_TOKEN must be one token (irt_...) without spaces or line breaks; did a command print more than the token?')
+  }
   const api = createRegistryClient({
     baseUrl: url,
     token: options.token,

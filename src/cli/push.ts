@@ -199,7 +199,7 @@ async function push (file: string, options: PushOptions): Promise<number> {
     process.stdout.write(JSON.stringify(report) + '\n')
   } else {
     const lines = [
-      `${file}: ${input.rowCount} rows in ${chunks} chunk${chunks === 1 ? '' : 's'} (mode ${options.mode}${options.dryRun ? ', dry run: nothing written' : ''})`,
+      `${file}: ${input.rowCount} row${input.rowCount === 1 ? '' : 's'} in ${chunks} chunk${chunks === 1 ? '' : 's'} (mode ${options.mode}${options.dryRun ? ', dry run: nothing written' : ''})`,
       !written && !options.dryRun && totals.rejected > 0
         ? `  nothing written: the check of the whole file found ${totals.rejected} rejected row${totals.rejected === 1 ? '' : 's'}`
         : `  ${options.dryRun ? 'would be ' : ''}created ${totals.created}, updated ${totals.updated}, unchanged ${totals.unchanged}, rejected ${totals.rejected}`

@@ -640,15 +640,6 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description No valid bearer token (missing, unknown, revoked or expired); see WWW-Authenticate. Codes: `UNAUTHENTICATED`. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Unexpected server error (no internal detail is shown). Codes: `INTERNAL_ERROR`. */
             500: {
                 headers: {

@@ -65,10 +65,10 @@ export default fp<AuthOptions>(async (app, opts) => {
     const principal = request.principal
     if (access === 'read' && !opts.readsRequireToken) return
     if (principal === null) {
-      return sendProblem(reply, request, new ApiError('UNAUTHENTICATED', access === 'read' ? 'Reads require a token on this server.' : 'Writes require a bearer token (Authorization: Bearer <token>).', { headers: challenge() }))
+      return sendProblem(reply, request, new ApiError('UNAUTHENTICATED', access === 'read' ? 'Reads require a token on this server.' : `${request.method === 'GET' || request.method === 'HEAD' ? 'This resource requires' : 'Writes require'} a bearer token (Authorization: Bearer <token>).`, { headers: challenge() }))
     }
     if ((access === 'admin' && principal.role !== 'admin') || (access === 'editor' && principal.role === 'reader')) {
-      return sendProblem(reply, request, new ApiError('FORBIDDEN', `This needs a${access === 'admin' ? 'n admin' : 'n editor or admin'} token; this one is a ${principal.role} token.`))
+      return sendProblem(reply, request, new ApiError('FORBIDDEN', `This needs a${access === 'admin' ? 'n admin' : 'n editor or admin'} token; this one is ${principal.role === 'editor' ? 'an' : 'a'} ${principal.role} token.`))
     }
   })
 }, { name: 'auth', dependencies: ['database', 'problem-details'] })

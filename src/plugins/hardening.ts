@@ -5,7 +5,6 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../lib/errors.ts'
-import { sendProblem } from './problem-details.ts'
 
 export interface HardeningOptions {
   /** Requests per client per window; 0 turns rate limiting off. */
@@ -31,6 +30,8 @@ export const defaultHardening: HardeningOptions = {
 // both are refused at the door rather than failing deep in the database.
 // eslint-disable-next-line no-control-regex -- finding NUL is the point
 const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+const UNSHED = new Set(['/health/live', '/metrics'])
 
 /** A JSON text that may hold a NUL or a surrogate: `\u0000` or `\uD800`-`\uDFFF` escapes. */
 const SUSPECT_JSON = /\\u(?:0000|[dD][89a-fA-F])/
@@ -104,8 +105,12 @@ export default fp<HardeningOptions>(async (app, opts) => {
     await app.register(underPressure, {
       maxEventLoopDelay: opts.maxEventLoopDelayMs,
       retryAfter: 5,
-      pressureHandler: (request, reply, type) => {
-        sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', `The service is overloaded (${type}); retry shortly.`, { headers: { 'retry-after': '5' } }))
+      // Liveness and metrics are always answered: an overloaded instance is alive (a
+      // restarter must not kill it for being busy) and its metrics show why it sheds.
+      // Readiness is shed like the API, which takes the instance out of rotation.
+      pressureHandler: async (request, _reply, type) => {
+        if (UNSHED.has(request.routeOptions.url ?? '')) return
+        throw new ApiError('SERVICE_UNAVAILABLE', `The service is overloaded (${type}); retry shortly.`, { headers: { 'retry-after': '5' } })
       }
     })
   }

@@ -114,8 +114,8 @@ export default fp(async (app) => {
             }
           }
         },
-        // No token is needed, but a malformed or unknown one is refused like anywhere else.
-        ...problems(401)
+        // Public like the probes: no token is needed and one sent is not looked at.
+        ...problems()
       }
     }
   }, async (_request, reply) => {
