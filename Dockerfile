@@ -9,9 +9,11 @@ COPY src ./src
 COPY bin ./bin
 COPY migrations ./migrations
 COPY seed ./seed
+# The bundle npm start serves (bin/serve.js), built now: the running user cannot write here.
+RUN node bin/serve.js --build
 USER node
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:3000/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-CMD ["node", "--import", "tsx", "src/server.ts"]
+CMD ["node", "bin/serve.js"]

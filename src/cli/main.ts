@@ -3,6 +3,7 @@
 // API that the CLI does not follow breaks the typecheck.
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
+import { fromRoot } from '../paths.ts'
 import { CliError, EXIT, exitCodesHelp } from './exit-codes.ts'
 import { exportCommand } from './export.ts'
 import { pullCommand } from './pull.ts'
@@ -10,7 +11,7 @@ import { pushCommand } from './push.ts'
 import { tokenCommand } from './token.ts'
 
 let exitCode: number = EXIT.OK
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+const { version } = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }
 
 /** Runs a command's work and turns its outcome into the process's exit code. */
 async function run (fn: () => Promise<number>): Promise<void> {

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import fp from 'fastify-plugin'
 
@@ -16,7 +16,24 @@ export function createValidators () {
   return { body, params }
 }
 
+/**
+ * A validator compiled on its first use rather than when the route is registered: Ajv's
+ * compilation of every route's schemas took some 0.3 s of each start (issue #7, embedded
+ * restart), and most routes are not called in a process's first seconds. The test suite
+ * calls every route, so a schema Ajv cannot compile still fails there.
+ */
+export function lazyValidator (compile: () => ValidateFunction): ValidateFunction {
+  let validate: ValidateFunction | undefined
+  const lazy = ((data: unknown) => {
+    validate ??= compile()
+    const valid = validate(data)
+    lazy.errors = validate.errors
+    return valid
+  }) as ValidateFunction
+  return lazy
+}
+
 export default fp(async (app) => {
   const { body, params } = createValidators()
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : params).compile(schema))
+  app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(() => (httpPart === 'body' ? body : params).compile(schema)))
 }, { name: 'validation' })

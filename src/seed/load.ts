@@ -1,4 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { Static, TSchema } from 'typebox'
 import type { Logger } from 'pino'
 import type { Db } from '../db/client.ts'
@@ -17,9 +19,10 @@ import type { ValueInput } from '../modules/values/values.rules.ts'
 import { ValueCreate } from '../modules/values/values.schemas.ts'
 import { upsertValues } from '../modules/values/values.upsert.ts'
 import { createValidators } from '../plugins/validation.ts'
+import { fromRoot } from '../paths.ts'
 import { nationalDivisions, townships } from './divisions.ts'
 
-export const seedFolder = new URL('../../seed/', import.meta.url)
+export const seedFolder = pathToFileURL(fromRoot('seed') + path.sep)
 
 export interface SeedSummary {
   regions: { created: number, updated: number, unchanged: number }
