@@ -6,15 +6,17 @@
 // - first start: the folder is empty, so the service creates the database, applies the
 //   migrations and loads the seed dataset (goal <= 15 s, with a log line saying so);
 // - restart: the same folder again, data present (goal <= 2 s), median of --runs;
-// - the same restart through `npm start` once, as a newcomer types it.
-// Each is spawned as `node --import tsx src/server.ts`, timed from spawn to the first 200,
-// and its peak RSS (VmHWM) read from /proc before it is stopped. Baselines, measured in
+// - the same restart through `npm start`, as a newcomer types it (npm adds its own start);
+// - the same restart from the sources through tsx (what `npm start` ran before the bundle).
+// The service is spawned as `npm start` runs it (`node bin/serve.js`: the esbuild bundle,
+// built once before the measurements), timed from spawn to the first 200, and its peak RSS
+// (VmHWM) read from /proc before it is stopped. Baselines, measured in
 // the same run: a process that only creates, or only reopens, the same kind of folder
 // with PGlite and answers `select 1` (bench/pglite-open.ts).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { closeSync, openSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -32,14 +34,14 @@ const env = () => {
 interface Start { ms: number, peakRssMB: number, log: string[] }
 
 /** Spawns the service, polls /health/ready every 25 ms, and stops it once it answers 200. */
-async function start (dataDir: string, name: string, viaNpm = false, script = 'src/server.ts'): Promise<Start> {
+async function start (dataDir: string, name: string, viaNpm = false, script = 'bin/serve.js'): Promise<Start> {
   const port = await freePort()
   const logFile = `${resultsDir}${name}.log`
   const fd = openSync(logFile, 'w')
   const t0 = performance.now()
   const child: ChildProcess = viaNpm
     ? spawn('npm', ['start', '--silent'], { cwd: root, env: { ...env(), DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', fd, fd], detached: true })
-    : spawn(process.execPath, script.endsWith('.mjs') ? [script] : ['--import', 'tsx', script], { cwd: root, env: { ...env(), DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', fd, fd] })
+    : spawn(process.execPath, script.endsWith('.js') ? [script] : ['--import', 'tsx', script], { cwd: root, env: { ...env(), DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   try {
     for (;;) {
@@ -64,36 +66,6 @@ async function start (dataDir: string, name: string, viaNpm = false, script = 's
   }
 }
 
-/**
- * What a build step would give: src/server.ts bundled by esbuild (tsx's own compiler) into
- * one file, run by plain node. Placed two folders deep beside links to migrations/, seed/
- * and node_modules/, where the service's relative paths expect them.
- */
-async function bundle (base: string): Promise<string | undefined> {
-  try {
-    const esbuild = await import('esbuild')
-    const dir = path.join(base, 'build')
-    await mkdir(path.join(dir, 'src', 'db'), { recursive: true })
-    for (const d of ['migrations', 'seed', 'node_modules']) await symlink(path.join(root, d), path.join(dir, d))
-    const outfile = path.join(dir, 'src', 'db', 'server.mjs')
-    await esbuild.build({
-      entryPoints: [path.join(root, 'src/server.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      external: ['@electric-sql/pglite', '@fastify/swagger-ui', 'pg-native', 'pino', 'thread-stream'],
-      banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
-      logLevel: 'error'
-    })
-    return outfile
-  } catch (err) {
-    log(`no bundled variant: ${(err as Error).message}`)
-    return undefined
-  }
-}
-
 /** The node process below an npm process (npm -> sh -> node, or npm -> node). */
 function serverPid (npmPid: number): number {
   const children = (pid: number) => {
@@ -107,7 +79,7 @@ function serverPid (npmPid: number): number {
   while (queue.length > 0) {
     const pid = queue.shift()!
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    if (cmd.includes('server.')) return pid
+    if (cmd.includes('serve.js') || cmd.includes('server.')) return pid
     queue.push(...children(pid))
   }
   return npmPid
@@ -124,6 +96,10 @@ async function pgliteOpen (dataDir: string): Promise<number> {
   return ms
 }
 
+// The bundle npm start serves, built now so that no measured start includes a rebuild.
+const built = spawn(process.execPath, ['bin/serve.js', '--build'], { cwd: root, stdio: 'inherit' })
+if ((await once(built, 'exit'))[0] !== 0) throw new Error('bin/serve.js --build failed')
+
 const base = await mkdtemp(path.join(os.tmpdir(), 'registry-start-'))
 try {
   const dataDir = path.join(base, 'data')
@@ -138,15 +114,14 @@ try {
     restarts.push(await start(dataDir, 'start-again'))
     log(`restart ${i + 1}: ${(restarts[i]!.ms / 1000).toFixed(2)} s, peak RSS ${restarts[i]!.peakRssMB.toFixed(0)} MB`)
   }
-  const npm = await start(dataDir, 'start-npm', true)
-  log(`restart through npm start: ${(npm.ms / 1000).toFixed(2)} s`)
+  const npmRuns: Start[] = []
+  for (let i = 0; i < RUNS; i++) npmRuns.push(await start(dataDir, 'start-npm', true))
+  const npm = { ms: median(npmRuns.map((r) => r.ms)), peakRssMB: Math.max(...npmRuns.map((r) => r.peakRssMB)) }
+  log(`restart through npm start: ${(npm.ms / 1000).toFixed(2)} s (median)`)
 
-  const bundled = await bundle(base)
-  const bundledRuns: number[] = []
-  if (bundled !== undefined) {
-    for (let i = 0; i < RUNS; i++) bundledRuns.push((await start(dataDir, 'start-bundled', false, bundled)).ms)
-    log(`restart of a bundled build: ${(median(bundledRuns) / 1000).toFixed(2)} s`)
-  }
+  const tsxRuns: number[] = []
+  for (let i = 0; i < RUNS; i++) tsxRuns.push((await start(dataDir, 'start-tsx', false, 'src/server.ts')).ms)
+  log(`restart from the sources through tsx: ${(median(tsxRuns) / 1000).toFixed(2)} s`)
 
   const createBaseline = await pgliteOpen(path.join(base, 'bare'))
   const reopenBaseline: number[] = []
@@ -157,7 +132,7 @@ try {
     firstStart: { ms: first.ms, peakRssMB: first.peakRssMB, log: says },
     restart: { ms: median(restarts.map((r) => r.ms)), runs: restarts.map((r) => r.ms), peakRssMB: Math.max(...restarts.map((r) => r.peakRssMB)) },
     restartViaNpm: { ms: npm.ms, peakRssMB: npm.peakRssMB },
-    restartBundled: bundledRuns.length > 0 ? { ms: median(bundledRuns), runs: bundledRuns } : null,
+    restartTsx: { ms: median(tsxRuns), runs: tsxRuns },
     baseline: { pgliteCreateMs: createBaseline, pgliteReopenMs: median(reopenBaseline), runs: reopenBaseline }
   })
 } finally {
