@@ -156,3 +156,39 @@ t.test('limits and bad requests', async (t) => {
   const empty = await post([])
   t.match(json(empty), { received: 0, created: 0 })
 })
+
+t.test('requests larger than one chunk: atomic rolls back written chunks, partial writes the rest', async (t) => {
+  const categories = [undefined, 'visual', 'hearing', 'speech', 'physical', 'intellectual', 'mental', 'multiple']
+  const many = Array.from({ length: 2400 }, (_, i) => row({
+    regionCode: i % 2 === 0 ? '330683' : '331003',
+    fromYear: 1949 + (Math.floor(i / 2) % 150),
+    year: 2100,
+    value: String(i),
+    ...(categories[Math.floor(i / 300)] !== undefined ? { breakdown: { category: categories[Math.floor(i / 300)] } } : {})
+  }))
+  // Its key sorts after every other row's: it is checked in the last chunk, after the others were written.
+  const bad = row({ fromYear: 2100, year: 2100, breakdown: { sex: 'male' }, value: '-1' })
+  const count = async () => (await collect(app, '/v1/values?from=1949&to=2100&breakdown=*')).filter((v: { year: number }) => v.year === 2100).length
+  t.equal(await count(), 0)
+
+  const atomic = await post([...many, bad])
+  t.equal(atomic.statusCode, 422)
+  t.match(json(atomic).summary, { received: 2401, created: 0, updated: 0, unchanged: 0, rejected: 1 })
+  t.match(json(atomic).errors, [{ row: 2401, field: '/value', code: 'out-of-range' }])
+  t.equal(await count(), 0, 'nothing stays of the chunks written before the bad row')
+
+  const dry = await post([...many, bad], '?mode=partial&dryRun=true')
+  t.match(json(dry), { received: 2401, created: 2400, rejected: 1, dryRun: true })
+  t.equal(await count(), 0)
+
+  const partial = await post([bad, ...many], '?mode=partial')
+  t.match(json(partial), { received: 2401, created: 2400, updated: 0, unchanged: 0, rejected: 1, errors: [{ row: 1, code: 'out-of-range' }] })
+  t.equal(await count(), 2400)
+  t.match(json(await post(many)), { created: 0, updated: 0, unchanged: 2400 })
+})
+
+t.test('a row sharing its key with a rejected row is not a duplicate', async (t) => {
+  const res = await post([row({ year: 2052, value: '1' }), row({ year: 2052, value: '-1' }), row({ year: 2052, value: 'x' })], '?mode=partial')
+  t.match(json(res), { created: 1, rejected: 2 })
+  t.same(json(res).errors.map((e: { row: number, code: string }) => [e.row, e.code]), [[2, 'out-of-range'], [3, 'pattern']])
+})
