@@ -48,8 +48,18 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   // would otherwise reach validation as a string and get a confusing 400 instead of 415.
   fastify.removeContentTypeParser('text/plain')
 
-  fastify.addHook('onSend', async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request (issue #7, read path).
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id)
+    done(null, payload)
+  })
+
+  // One log line per request, once it is answered, with the request and the outcome
+  // (Fastify's own request logging, turned off in options.ts, writes two: on arrival and
+  // on completion). Routes with a higher logLevel (probes, /metrics) are not logged.
+  fastify.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    done()
   })
 
   await fastify.register(healthRoutes)

@@ -18,7 +18,8 @@ export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'> &
     },
     // Honour a caller's X-Request-Id (sync jobs correlate with it); otherwise make one.
     requestIdHeader: 'x-request-id',
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // One log line per request instead of two: written by the onResponse hook in app.ts.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     bodyLimit: config.BODY_LIMIT,
     requestTimeout: config.REQUEST_TIMEOUT_MS ?? 120_000,

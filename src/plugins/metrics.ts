@@ -82,10 +82,11 @@ export default fp(async (app) => {
     }
   } satisfies Metrics)
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: one series per route, whatever the ids.
     const route = request.routeOptions.url ?? 'unmatched'
     requests.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    done()
   })
 
   app.get('/metrics', {
