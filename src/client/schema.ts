@@ -640,6 +640,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description Rate limited; see Retry-After. Codes: `TOO_MANY_REQUESTS`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected server error (no internal detail is shown). Codes: `INTERNAL_ERROR`. */
             500: {
                 headers: {

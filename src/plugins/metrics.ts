@@ -115,8 +115,9 @@ export default fp(async (app) => {
             }
           }
         },
-        // Public like the probes: no token is needed and one sent is not looked at.
-        ...problems()
+        // Public like the probes: no token is needed and one sent is not looked at. Rate
+        // limited like every route (a scraper's address can be allow-listed).
+        ...problems(429)
       }
     }
   }, async (_request, reply) => {

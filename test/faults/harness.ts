@@ -194,9 +194,13 @@ export interface Service {
   output: () => string
 }
 
-/** Starts `node --import tsx src/server.ts` and waits until it answers /health/live. */
+/**
+ * Starts the service as `npm start` runs it (`node bin/serve.js`: the bundle, rebuilt when
+ * the sources changed; one process, so signals reach the server itself) and waits until
+ * it answers /health/live.
+ */
 export async function startService (env: Record<string, string>, port: number): Promise<Service> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const proc = spawn(process.execPath, ['bin/serve.js'], {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe']
