@@ -113,3 +113,33 @@ t.test('database errors the checks missed still become 4xx, never SQL', async (t
   isProblem(t, dup, 409)
   t.equal(json(dup).code, 'DOCUMENT_NUMBER_TAKEN')
 })
+
+t.test('what the HTTP parser refuses is problem+json too: raw UTF-8 in a URL, oversized headers', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { buildOptions } = await import('../src/options.ts')
+  const net = await import('node:net')
+  // The handler is set by the shared options; no routes are needed to reach it.
+  const server = Fastify(buildOptions({ LOG_LEVEL: 'silent', BODY_LIMIT: 1_048_576 }))
+  await server.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => server.close())
+  const { port } = server.server.address() as { port: number }
+  const raw = (request: Buffer) => new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(request))
+    let answer = ''
+    socket.on('data', (chunk) => { answer += chunk.toString('utf8') })
+    socket.on('close', () => resolve(answer))
+    socket.on('error', reject)
+  })
+  const cases: Array<[string, Buffer, number, string]> = [
+    ['unencoded 黄岩 in the query', Buffer.concat([Buffer.from('GET /v1/regions?q='), Buffer.from('黄岩', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400, 'MALFORMED_REQUEST'],
+    ['headers over the limit', Buffer.from(`GET /v1/regions HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE']
+  ]
+  for (const [name, request, status, code] of cases) {
+    const answer = await raw(request)
+    const [head = '', body = ''] = answer.split('\r\n\r\n')
+    t.match(head, new RegExp(`^HTTP/1.1 ${status} `), name)
+    t.match(head, /content-type: application\/problem\+json/i, name)
+    const problem = JSON.parse(body)
+    t.same({ status: problem.status, code: problem.code }, { status, code }, name)
+  }
+})

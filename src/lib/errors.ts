@@ -7,6 +7,7 @@ export const catalogue = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
   UNAUTHENTICATED: { status: 401, title: 'A valid bearer token is required' },
   FORBIDDEN: { status: 403, title: 'This token\'s role may not do this' },
   OUTSIDE_SCOPE: { status: 403, title: 'This token may not write this region' },
@@ -28,6 +29,7 @@ export const catalogue = {
   INDICATOR_IN_USE: { status: 409, title: 'The indicator still has values' },
   PLAN_IN_USE: { status: 409, title: 'Other plans implement this plan' },
   CONFLICT: { status: 409, title: 'The request conflicts with the current state' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time' },
   PRECONDITION_FAILED: { status: 412, title: 'The resource has changed (If-Match did not match)' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
@@ -45,6 +47,7 @@ export const catalogue = {
   IMPORT_REJECTED: { status: 422, title: 'The import was refused: some rows are not valid (nothing was written)' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used for a different request' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable; retry later' }
