@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import type { Test } from 'tap'
 
 const run = promisify(execFile)
 export const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -489,6 +490,28 @@ export function verdict (batches: Batch[], counts: Array<{ source: string, n: nu
     if (n > 0 && n < b.size) v.partial.push(`${b.id} (${n}/${b.size})`)
     if (n > b.size) v.duplicated.push(`${b.id} (${n}/${b.size})`)
   }
+  return v
+}
+
+/** Runs a query on the database the writers wrote to (PostgreSQL, or the reopened PGlite folder). */
+export type RowQuery = (text: string) => Promise<Array<Record<string, unknown>>>
+
+/**
+ * The data checks every fault test ends with: every batch acknowledged in the end, no
+ * acknowledged row lost, no partial or duplicated batch, no natural key twice, no batch
+ * executed twice. Returns the verdict for test-specific checks.
+ */
+export async function assertNothingLost (t: Test, writers: Writers, query: RowQuery): Promise<Verdict> {
+  const counts = await query(COUNT_SQL) as Array<{ source: string, n: number }>
+  const [dup] = await query(DUPLICATE_KEYS_SQL) as Array<{ n: number }>
+  const v = verdict(writers.batches, counts, dup!.n)
+  t.comment(`batches ${v.batches}, acknowledged ${v.acked}, rows ${v.rows}, unacknowledged ${JSON.stringify(v.unacked)}, replayed answers ${writers.batches.filter((b) => b.replayed).length}, retried batches ${writers.batches.filter((b) => b.attempts > 1).length}`)
+  t.equal(v.unacked.length, 0, 'every batch was acknowledged in the end')
+  t.same(v.lost, [], 'no acknowledged row lost')
+  t.same(v.partial, [], 'no partial batch')
+  t.same(v.duplicated, [], 'no duplicated rows')
+  t.equal(v.duplicateKeys, 0, 'no natural key twice')
+  t.same(v.doubleExecuted, [], 'no batch executed twice (retries replayed)')
   return v
 }
 

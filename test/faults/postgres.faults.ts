@@ -10,9 +10,9 @@
  */
 import t from 'tap'
 import {
-  COUNT_SQL, DUPLICATE_KEYS_SQL, badFailures, createDatabase, createFixtures, dropDatabase, ensurePostgresRunning, freePort, localCluster,
+  assertNothingLost, badFailures, createDatabase, createFixtures, dropDatabase, ensurePostgresRunning, freePort, localCluster,
   newAdminToken, now, pausePostgres, pgAccepts, pgCtl, pgQuery, sleep, startService, startWriters, stopService, tally, terminateBackends,
-  verdict, watchAvailability, watchReadiness, type Service, type Writers
+  watchAvailability, watchReadiness, type Service, type Writers
 } from './harness.ts'
 
 const RECOVERY_LIMIT_MS = 5000
@@ -105,16 +105,7 @@ t.test('imports survive PostgreSQL restarts, terminated backends and a frozen se
 
     // What the database holds.
     await stopService(service)
-    const counts = await pgQuery<{ source: string, n: number }>(databaseUrl, COUNT_SQL, [], 30_000)
-    const [dup] = await pgQuery<{ n: number }>(databaseUrl, DUPLICATE_KEYS_SQL, [], 30_000)
-    const v = verdict(writers.batches, counts, dup!.n)
-    t.comment(`batches ${v.batches}, acknowledged ${v.acked}, rows ${v.rows}, unacknowledged ${JSON.stringify(v.unacked)}, replayed answers ${writers.batches.filter((b) => b.replayed).length}, retried batches ${writers.batches.filter((b) => b.attempts > 1).length}`)
-    t.equal(v.unacked.length, 0, 'every batch was acknowledged in the end')
-    t.same(v.lost, [], 'no acknowledged row lost')
-    t.same(v.partial, [], 'no partial batch')
-    t.same(v.duplicated, [], 'no duplicated rows')
-    t.equal(v.duplicateKeys, 0, 'no natural key twice')
-    t.same(v.doubleExecuted, [], 'no batch executed twice (retries replayed)')
+    const v = await assertNothingLost(t, writers, (text) => pgQuery(databaseUrl, text, [], 30_000))
     t.equal(v.rows, v.acked * 20, 'rows = acknowledged batches x batch size')
   } catch (err) {
     if (service !== undefined) t.comment(`service output:\n${service.output()}`)
