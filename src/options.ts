@@ -1,33 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
-import type { Duplex } from 'node:stream'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import { LogController, type FastifyServerOptions } from 'fastify'
 import { trustProxyOf, type Config } from './config.ts'
-import { ApiError, catalogue, problemType } from './lib/errors.ts'
-import { PROBLEM_CONTENT_TYPE } from './lib/problem.ts'
-import { frameworkErrors } from './plugins/problem-details.ts'
+import { clientErrorHandler, frameworkErrors } from './plugins/problem-details.ts'
 
 const buildSerializer = SerializerSelector()
-
-/**
- * What the HTTP parser refuses before Fastify sees a request (a URL with raw non-ASCII
- * bytes, headers over the size limit, a request not received within requestTimeout) is
- * answered as problem+json too, like every other error (Fastify's default is plain JSON).
- */
-function clientErrorHandler (err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return
-  const problem = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? new ApiError('REQUEST_TIMEOUT', 'The request was not received in time.')
-    : err.code === 'HPE_HEADER_OVERFLOW'
-      ? new ApiError('HEADERS_TOO_LARGE', 'The request headers exceed the size limit.')
-      : new ApiError('MALFORMED_REQUEST', 'The request could not be parsed as HTTP; percent-encode non-ASCII characters in the URL (e.g. q=%E9%BB%84%E5%B2%A9 for q=黄岩).')
-  if (socket.writable) {
-    const body = JSON.stringify({ type: problemType(problem.code), title: catalogue[problem.code].title, status: problem.status, detail: problem.message, code: problem.code })
-    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-  }
-  socket.destroy(err)
-}
 
 /**
  * Fastify options shared by the server and the tests, so tests never run with another

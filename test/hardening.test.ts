@@ -131,7 +131,7 @@ t.test('what the HTTP parser refuses is problem+json too: raw UTF-8 in a URL, ov
     socket.on('error', reject)
   })
   const cases: Array<[string, Buffer, number, string]> = [
-    ['unencoded 黄岩 in the query', Buffer.concat([Buffer.from('GET /v1/regions?q='), Buffer.from('黄岩', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400, 'MALFORMED_REQUEST'],
+    ['unencoded 黄岩 in the query', Buffer.concat([Buffer.from('GET /v1/regions?q='), Buffer.from('黄岩', 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]), 400, 'VALIDATION_FAILED'],
     ['headers over the limit', Buffer.from(`GET /v1/regions HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE']
   ]
   for (const [name, request, status, code] of cases) {

@@ -829,7 +829,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -963,7 +963,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1116,7 +1116,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1307,7 +1307,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1412,7 +1412,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1579,7 +1579,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1750,7 +1750,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1869,7 +1869,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1995,7 +1995,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2150,7 +2150,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2341,7 +2341,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2527,7 +2527,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2811,7 +2811,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2916,7 +2916,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3136,7 +3136,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3344,7 +3344,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3553,7 +3553,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3742,7 +3742,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4049,7 +4049,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4163,7 +4163,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4400,7 +4400,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4672,7 +4672,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5006,7 +5006,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5257,7 +5257,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5553,7 +5553,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5797,7 +5797,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5863,7 +5863,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6191,7 +6191,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6702,7 +6702,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6845,7 +6845,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6998,7 +6998,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7110,7 +7110,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7249,7 +7249,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7341,7 +7341,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7659,7 +7659,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7874,7 +7874,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8027,7 +8027,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`, `MALFORMED_REQUEST`. */
+            /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -7,7 +7,6 @@ export const catalogue = {
   VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
   INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
-  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
   UNAUTHENTICATED: { status: 401, title: 'A valid bearer token is required' },
   FORBIDDEN: { status: 403, title: 'This token\'s role may not do this' },
   OUTSIDE_SCOPE: { status: 403, title: 'This token may not write this region' },

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { constraintProblem, isUnavailable } from '../db/errors.ts'
@@ -54,20 +56,24 @@ export function toApiError (err: FastifyError | Error, request: FastifyRequest):
   return new ApiError('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.')
 }
 
-export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: ApiError) {
-  const entry = catalogue[problem.code]
-  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value)
-  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send({
+/** The problem+json document of an error (RFC 9457), with the request's path and id when there is one. */
+export function problemDocument (problem: ApiError, request?: FastifyRequest): Record<string, unknown> {
+  return {
     type: problemType(problem.code),
-    title: entry.title,
+    title: catalogue[problem.code].title,
     status: problem.status,
     detail: problem.message,
-    instance: request.url.split('?')[0] ?? request.url,
+    ...(request !== undefined ? { instance: request.url.split('?')[0] ?? request.url } : {}),
     code: problem.code,
     ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
     ...(problem.extensions ?? {}),
-    requestId: String(request.id)
-  })
+    ...(request !== undefined ? { requestId: String(request.id) } : {})
+  }
+}
+
+export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: ApiError) {
+  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value)
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemDocument(problem, request))
 }
 
 /**
@@ -84,6 +90,26 @@ export function frameworkErrors (err: FastifyError, request: FastifyRequest, rep
     : toApiError(err, request)
   reply.header('x-request-id', request.id)
   return sendProblem(reply, request, problem)
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: what Node's HTTP parser refuses before Fastify
+ * sees a request (raw non-ASCII bytes in the URL, headers over the size limit, a request
+ * not received within requestTimeout) is answered as problem+json like every other error
+ * (Fastify's default is plain JSON). There is no request yet, so no instance or request id.
+ */
+export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const problem = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new ApiError('REQUEST_TIMEOUT', 'The request was not received in time.')
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError('HEADERS_TOO_LARGE', 'The request headers exceed the size limit.')
+      : new ApiError('VALIDATION_FAILED', 'The request could not be parsed as HTTP; percent-encode non-ASCII characters in the URL (e.g. q=%E9%BB%84%E5%B2%A9 for q=黄岩).')
+  if (socket.writable) {
+    const body = JSON.stringify(problemDocument(problem))
+    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 export default fp(async (app) => {
