@@ -15,9 +15,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
-import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import { BENCH_PLAN, benchIndicator, generate } from './generate.ts'
+import { freePort, get as getOnce } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -43,30 +43,10 @@ const scenarios = [
   { name: 'series read (a county, 1 indicator, 15 years)', path: `/v1/values?region=331003&indicator=${benchIndicator(1)}` }
 ]
 
-async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 
-function get (port: number, path: string): Promise<{ status: number, body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-  })
-}
+/** One GET over the shared keep-alive connection. */
+const get = (port: number, path: string) => getOnce(port, path, agent)
 
 async function startService (databaseUrl: string, name: string): Promise<{ port: number, child: ChildProcess }> {
   const port = await freePort()
