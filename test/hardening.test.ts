@@ -68,6 +68,7 @@ t.test('rate limiting answers 429 with Retry-After; CORS when configured', async
   t.same(statuses, [200, 200, 200, 429, 429])
   const limited = await server.inject('/v1/regions')
   isProblem(t, limited, 429)
+  isProblem(t, await server.inject('/metrics'), 429) // as its OpenAPI entry says: allow-list the scraper
   t.equal(json(limited).code, 'TOO_MANY_REQUESTS')
   t.ok(Number(limited.headers['retry-after']) >= 1)
 
