@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { build, call, createIndicator, createRegions, json } from './helper.ts'
+import { securityHeaders } from '../src/plugins/hardening.ts'
 
 const app = await build(t)
 await createRegions(app)
@@ -49,6 +50,14 @@ t.test('security headers', async (t) => {
   t.ok(res.headers['strict-transport-security'])
   t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
   t.notOk(res.headers['access-control-allow-origin'], 'no CORS unless configured')
+  // Every header helmet sets, on answers and on errors alike (a problem from a handler, a
+  // route that does not exist, a body that does not parse).
+  const expected = securityHeaders()
+  t.ok(Object.keys(expected).length >= 10, 'helmet sets its headers')
+  for (const other of [await app.inject('/v1/regions/999999'), await app.inject('/v1/nothing-here'), await app.inject({ method: 'POST', url: '/v1/values', headers: { 'content-type': 'application/json' }, payload: '{' })]) {
+    t.ok(other.statusCode >= 400, `${other.statusCode} is an error`)
+    t.same(Object.fromEntries(Object.keys(expected).map((k) => [k, other.headers[k]])), expected, `security headers on the ${other.statusCode}`)
+  }
 })
 
 t.test('rate limiting answers 429 with Retry-After; CORS when configured', async (t) => {

@@ -34,6 +34,11 @@ export function lazyValidator (compile: () => ValidateFunction): ValidateFunctio
 }
 
 export default fp(async (app) => {
-  const { body, params } = createValidators()
-  app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(() => (httpPart === 'body' ? body : params).compile(schema)))
+  // The two Ajv instances too are made on the first validation (each compiles its
+  // meta-schemas when made).
+  let validators: ReturnType<typeof createValidators> | undefined
+  app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(() => {
+    validators ??= createValidators()
+    return (httpPart === 'body' ? validators.body : validators.params).compile(schema)
+  }))
 }, { name: 'validation' })
