@@ -1,7 +1,7 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['node_modules', 'openapi', 'migrations', 'data', 'scratch', '.tap', 'coverage', 'bench/results'] }),
+  ...neostandard({ ts: true, ignores: ['node_modules', 'openapi', 'migrations', 'data', 'scratch', '.tap', 'coverage', 'bench/results', '.build'] }),
   {
     rules: {
       // Examples in schemas read best as compact literals.

@@ -157,8 +157,9 @@ export default fp<HardeningOptions>(async (app, opts) => {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJson)
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, checkedJson)
 
-  app.addHook('preValidation', async (request) => {
+  // A callback hook, not an async one: it runs on every request (issue #7, read path).
+  app.addHook('preValidation', (request, _reply, done) => {
     const where = findBadText(request.query, '/query') ?? findBadText(request.params, '/path')
-    if (where !== undefined) throw badText(where)
+    done(where !== undefined ? badText(where) : undefined)
   })
 }, { name: 'hardening', dependencies: ['problem-details'] })
