@@ -48,10 +48,12 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   // would otherwise reach validation as a string and get a confusing 400 instead of 415.
   fastify.removeContentTypeParser('text/plain')
 
-  // Callback hooks, not async ones: they run on every request (issue #7, read path).
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  // Callback hooks, not async ones: they run on every request (issue #7, read path). The
+  // request id is set on arrival (headers set then are kept by every answer, errors
+  // included), so no onSend hook has to run for each response.
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
-    done(null, payload)
+    done()
   })
 
   // One log line per request, once it is answered, with the request and the outcome

@@ -112,10 +112,11 @@ async function main () {
   // before) gets a 503 problem+json and the connection is closed; requests already inside
   // complete. Registered first, so nothing else (auth, database) runs for it.
   let closing = false
-  server.addHook('onRequest', async (request, reply) => {
-    if (!closing) return
+  // (A callback hook: it runs on every request; answering without calling done() ends it.)
+  server.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done()
     reply.header('connection', 'close')
-    return sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry the request.', { headers: { 'retry-after': '1' } }))
+    sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', 'The service is shutting down; retry the request.', { headers: { 'retry-after': '1' } }))
   })
   await server.register(app, { database, auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER }, hardening: hardeningOf(config) })
   if (config.BOOTSTRAP_ADMIN_TOKEN !== undefined) {

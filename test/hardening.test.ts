@@ -57,6 +57,7 @@ t.test('security headers', async (t) => {
   for (const other of [await app.inject('/v1/regions/999999'), await app.inject('/v1/nothing-here'), await app.inject({ method: 'POST', url: '/v1/values', headers: { 'content-type': 'application/json' }, payload: '{' })]) {
     t.ok(other.statusCode >= 400, `${other.statusCode} is an error`)
     t.same(Object.fromEntries(Object.keys(expected).map((k) => [k, other.headers[k]])), expected, `security headers on the ${other.statusCode}`)
+    t.ok(other.headers['x-request-id'], `request id on the ${other.statusCode}`)
   }
 })
 

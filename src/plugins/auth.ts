@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../lib/errors.ts'
 import { createTokensService, type Principal, type TokensService } from '../modules/tokens/tokens.service.ts'
@@ -43,32 +44,47 @@ export default fp<AuthOptions>(async (app, opts) => {
     'www-authenticate': `Bearer realm="indicator-registry"${error !== undefined ? `, error="${error}"` : ''}`
   })
 
-  app.addHook('onRequest', async (request, reply) => {
+  const accessOf = (request: FastifyRequest): Access => {
     const path = request.url.split('?')[0] ?? ''
     const configured = request.routeOptions.config?.access
-    const access: Access = PUBLIC_PREFIXES.some((p) => path.startsWith(p))
+    return PUBLIC_PREFIXES.some((p) => path.startsWith(p))
       ? 'public'
       : configured ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'admin')
+  }
 
-    // Probes, docs and the API description ignore credentials: a stale header on a load
-    // balancer's probe must not fail it.
-    if (access === 'public') return
+  /** Verifies the request's token against the route's access: true when it answered 401/403. */
+  const refused = async (request: FastifyRequest, reply: FastifyReply, access: Exclude<Access, 'public'>): Promise<boolean> => {
     const header = request.headers.authorization
     if (header !== undefined) {
       const match = /^Bearer ([^\s]+)$/i.exec(header)
       const principal = match !== null ? await tokens.verify(match[1]!) : undefined
       if (principal === undefined) {
-        return sendProblem(reply, request, new ApiError('UNAUTHENTICATED', 'The bearer token is not valid (unknown, revoked, expired or malformed).', { headers: challenge('invalid_token') }))
+        sendProblem(reply, request, new ApiError('UNAUTHENTICATED', 'The bearer token is not valid (unknown, revoked, expired or malformed).', { headers: challenge('invalid_token') }))
+        return true
       }
       request.principal = principal
     }
     const principal = request.principal
-    if (access === 'read' && !opts.readsRequireToken) return
+    if (access === 'read' && !opts.readsRequireToken) return false
     if (principal === null) {
-      return sendProblem(reply, request, new ApiError('UNAUTHENTICATED', access === 'read' ? 'Reads require a token on this server.' : `${request.method === 'GET' || request.method === 'HEAD' ? 'This resource requires' : 'Writes require'} a bearer token (Authorization: Bearer <token>).`, { headers: challenge() }))
+      sendProblem(reply, request, new ApiError('UNAUTHENTICATED', access === 'read' ? 'Reads require a token on this server.' : `${request.method === 'GET' || request.method === 'HEAD' ? 'This resource requires' : 'Writes require'} a bearer token (Authorization: Bearer <token>).`, { headers: challenge() }))
+      return true
     }
     if ((access === 'admin' && principal.role !== 'admin') || (access === 'editor' && principal.role === 'reader')) {
-      return sendProblem(reply, request, new ApiError('FORBIDDEN', `This needs a${access === 'admin' ? 'n admin' : 'n editor or admin'} token; this one is ${principal.role === 'editor' ? 'an' : 'a'} ${principal.role} token.`))
+      sendProblem(reply, request, new ApiError('FORBIDDEN', `This needs a${access === 'admin' ? 'n admin' : 'n editor or admin'} token; this one is ${principal.role === 'editor' ? 'an' : 'a'} ${principal.role} token.`))
+      return true
     }
+    return false
+  }
+
+  // A callback hook (it runs on every request, issue #7): probes, docs and open reads
+  // without a token are let through without a promise. Probes, docs and the API
+  // description ignore credentials: a stale header on a load balancer's probe must not
+  // fail it. A refused request is answered and done() is not called.
+  app.addHook('onRequest', (request, reply, done) => {
+    const access = accessOf(request)
+    if (access === 'public') return done()
+    if (access === 'read' && !opts.readsRequireToken && request.headers.authorization === undefined) return done()
+    refused(request, reply, access).then((answered) => { if (!answered) done() }, done)
   })
 }, { name: 'auth', dependencies: ['database', 'problem-details'] })
