@@ -151,6 +151,7 @@ t.test('what the HTTP parser refuses is problem+json too: raw UTF-8 in a URL, ov
     t.match(head, new RegExp(`^HTTP/1.1 ${status} `), name)
     t.match(head, /content-type: application\/problem\+json/i, name)
     const problem = JSON.parse(body)
-    t.same({ status: problem.status, code: problem.code }, { status, code }, name)
+    t.same({ status: problem.status, code: problem.code, instance: problem.instance }, { status, code, instance: '/v1/regions' }, name)
+    t.notOk(problem.requestId, `${name}: no request id before there is a request`)
   }
 })

@@ -47,7 +47,12 @@ t.test('database unreachable: readiness and requests answer 503 problem+json, no
     payload: { code: '100000', name: '中国', level: 'national' }
   })
   t.equal(write.statusCode, 503)
-  for (const res of [ready, read, write]) {
+  t.equal(json(write).code, 'DATABASE_UNAVAILABLE')
+  // A read is public, but a token sent with it is still checked: 503 as well.
+  const readWithToken = await server.inject({ url: '/v1/regions', headers: { authorization: `Bearer irt_0123456789ab_${'A'.repeat(43)}` } })
+  t.equal(readWithToken.statusCode, 503)
+  t.equal(json(readWithToken).code, 'DATABASE_UNAVAILABLE')
+  for (const res of [ready, read, write, readWithToken]) {
     t.notMatch(res.body, /ECONNREFUSED|127\.0\.0\.1|select|insert|regions\b.*from|at .*\.ts/i, 'no driver, SQL or stack text')
   }
 })

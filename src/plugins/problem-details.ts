@@ -56,18 +56,25 @@ export function toApiError (err: FastifyError | Error, request: FastifyRequest):
   return new ApiError('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.')
 }
 
-/** The problem+json document of an error (RFC 9457), with the request's path and id when there is one. */
-export function problemDocument (problem: ApiError, request?: FastifyRequest): Record<string, unknown> {
+/** The request's path without its query: a problem's `instance`. */
+const pathOf = (url: string): string => url.split('?')[0] ?? url
+
+/**
+ * The problem+json document of an error (RFC 9457). `instance` is the request's path and
+ * `requestId` its id; before Fastify has a request (parser errors) the path is whatever
+ * could be read from the request line, and there is no id.
+ */
+export function problemDocument (problem: ApiError, request?: FastifyRequest | { url: string }): Record<string, unknown> {
   return {
     type: problemType(problem.code),
     title: catalogue[problem.code].title,
     status: problem.status,
     detail: problem.message,
-    ...(request !== undefined ? { instance: request.url.split('?')[0] ?? request.url } : {}),
+    ...(request !== undefined ? { instance: pathOf(request.url) } : {}),
     code: problem.code,
     ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
     ...(problem.extensions ?? {}),
-    ...(request !== undefined ? { requestId: String(request.id) } : {})
+    ...(request !== undefined && 'id' in request ? { requestId: String(request.id) } : {})
   }
 }
 
@@ -92,13 +99,22 @@ export function frameworkErrors (err: FastifyError, request: FastifyRequest, rep
   return sendProblem(reply, request, problem)
 }
 
+/** The target of the request line Node's parser refused (`GET /v1/regions?q=... HTTP/1.1`), if it got that far. */
+function requestTarget (raw: unknown): { url: string } | undefined {
+  if (!Buffer.isBuffer(raw)) return undefined
+  const line = raw.subarray(0, Math.max(0, raw.indexOf('\r\n'))).toString('utf8')
+  const target = /^[A-Z]+ (\/\S*) HTTP\/\d\.\d$/.exec(line)?.[1]
+  return target !== undefined ? { url: target } : undefined
+}
+
 /**
  * Fastify's `clientErrorHandler` option: what Node's HTTP parser refuses before Fastify
  * sees a request (raw non-ASCII bytes in the URL, headers over the size limit, a request
  * not received within requestTimeout) is answered as problem+json like every other error
- * (Fastify's default is plain JSON). There is no request yet, so no instance or request id.
+ * (Fastify's default is plain JSON). There is no request yet: `instance` is the path from
+ * the request line when Node read one (not for a timeout), and there is no request id.
  */
-export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Duplex): void {
+export function clientErrorHandler (err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   const problem = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
     ? new ApiError('REQUEST_TIMEOUT', 'The request was not received in time.')
@@ -106,7 +122,7 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Duplex):
       ? new ApiError('HEADERS_TOO_LARGE', 'The request headers exceed the size limit.')
       : new ApiError('VALIDATION_FAILED', 'The request could not be parsed as HTTP; percent-encode non-ASCII characters in the URL (e.g. q=%E9%BB%84%E5%B2%A9 for q=黄岩).')
   if (socket.writable) {
-    const body = JSON.stringify(problemDocument(problem))
+    const body = JSON.stringify(problemDocument(problem, requestTarget(err.rawPacket)))
     socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
   socket.destroy(err)
@@ -126,6 +142,6 @@ export default fp(async (app) => {
   })
 
   app.setNotFoundHandler((request, reply) => {
-    return sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route serves ${request.method} ${request.url.split('?')[0]}.`))
+    return sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route serves ${request.method} ${pathOf(request.url)}.`))
   })
 }, { name: 'problem-details' })
