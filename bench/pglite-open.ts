@@ -1,9 +1,14 @@
 // Baseline of the embedded-start benchmark: a process that only opens (or creates) the
 // embedded database in a folder and answers one query, then prints how long that took
-// since the process started. Run the same way as the service (node --import tsx).
+// since the process started. Run the same way as the service (node --import tsx) and on
+// the same WebAssembly compiler (Liftoff only, as src/server.ts sets it for the embedded
+// database), so the ratio compares the service's start with PGlite's, not two engines.
 //
 //   node --import tsx bench/pglite-open.ts <data dir>
-import { PGlite } from '@electric-sql/pglite'
+import v8 from 'node:v8'
+
+v8.setFlagsFromString('--liftoff-only')
+const { PGlite } = await import('@electric-sql/pglite')
 
 const db = await PGlite.create(process.argv[2]!)
 await db.query('select 1')
