@@ -129,11 +129,46 @@ t.test('a poller misses nothing while concurrent writers commit out of order', a
 t.test('the feed orders transactions as numbers, not as text (9 before 10)', async (t) => {
   // Transaction ids compare as numbers; sorted as text '10' would come before '9' and a
   // poller past '9' would never see '10'. Two old transactions, written out of order:
-  await queryRows(app.db, sql`insert into changes (txid, entity, key, op, revision, actor)
-    values ('10'::xid8, 'region', 'txid-10', 'upsert', 1, 'system'), ('9'::xid8, 'region', 'txid-9', 'upsert', 1, 'system')`)
+  await queryRows(app.db, sql`insert into changes (txid, entity, op, keys, revisions, actor)
+    values ('10'::xid8, 'region', 'upsert', '{txid-10}', '{1}', 'system'), ('9'::xid8, 'region', 'upsert', '{txid-9}', '{1}', 'system')`)
   const { seen } = await drain(undefined, 1)
   const keys = seen.map((c) => c.key).filter((k) => k.startsWith('txid-'))
   t.same(keys, ['txid-9', 'txid-10'], 'both served once, 9 first, even one page at a time')
   const txids = seen.map((c) => BigInt(JSON.parse(Buffer.from(c.cursor, 'base64url').toString())[0]))
   t.ok(txids.every((x, i) => i === 0 || txids[i - 1]! <= x), 'the whole feed is in numeric transaction order')
+})
+
+t.test('a bulk import is one feed row but one change per value, and pages may split it', async (t) => {
+  await createIndicator(app, { code: 'feed-bulk' })
+  const { cursor: start } = await drain()
+  const values = Array.from({ length: 250 }, (_, i) => ({ kind: 'actual', regionCode: i % 2 === 0 ? '331003' : '331004', indicatorCode: 'feed-bulk', year: 1950 + (i >> 1), value: 50 }))
+  const res = await call(app, 'POST', '/v1/values/import', { values })
+  t.equal(res.statusCode, 200, res.body)
+  const [rows] = await queryRows<{ n: number }>(app.db, sql`select count(*)::int as n from changes where 'value' = entity and cardinality(keys) >= 250`)
+  t.equal(rows!.n, 1, 'the statement wrote one feed row holding all 250 keys')
+
+  const { seen, cursor } = await drain(start, 7)
+  const ids = (await queryRows<{ id: string }>(app.db, sql`select id::text as id from yearly_values where indicator_code = 'feed-bulk' order by yearly_values.id`)).map((r) => r.id)
+  t.same(seen.map((c) => c.key), ids, 'each value once, in order, across pages of 7 that start and end inside the row')
+  t.ok(seen.every((c) => c.entity === 'value' && c.op === 'upsert' && c.revision === 1))
+  t.equal(new Set(seen.map((c) => c.cursor)).size, seen.length, 'every change has its own cursor')
+  t.same((await poll(cursor)).items, [], 'nothing is left after the last cursor')
+
+  // Resuming from a cursor in the middle of the row serves exactly the rest of it.
+  const middle = seen[100]!.cursor
+  const rest = await drain(middle, 1000)
+  t.same(rest.seen.map((c) => c.key), ids.slice(101))
+})
+
+t.test('a cursor of the earlier two-element form still resumes after its row', async (t) => {
+  await createIndicator(app, { code: 'old-cursor-probe' })
+  const { seen } = await drain(undefined, 1000)
+  const probe = seen.find((c) => c.key === 'old-cursor-probe')!
+  const [txid, id] = JSON.parse(Buffer.from(probe.cursor, 'base64url').toString()) as [string, number, number]
+  const old = Buffer.from(JSON.stringify([txid, id])).toString('base64url')
+  const before = seen.indexOf(probe)
+  const after = await drain(old, 1000)
+  t.same(after.seen.map((c) => c.cursor), seen.slice(before + 1).map((c) => c.cursor), 'continues right after the row')
+  const bad = await app.inject(`/v1/changes?after=${Buffer.from(JSON.stringify([txid, id, -1])).toString('base64url')}`)
+  t.equal(bad.statusCode, 400, 'a negative position is not a cursor')
 })

@@ -6,6 +6,8 @@ import type { changeEntities, changeOps } from '../../db/schema.ts'
 export interface ChangeRow {
   id: number
   txid: string
+  /** The key's position (1-based) in its feed row, which records a whole statement. */
+  n: number
   entity: typeof changeEntities[number]
   key: string
   op: typeof changeOps[number]
@@ -23,16 +25,22 @@ export function createChangesRepository (db: Db) {
      * earlier but commits later can therefore never slip in behind a cursor already
      * handed out; its changes simply appear once it has finished.
      */
-    async after (cursor: { txid: string, id: number } | undefined, limit: number): Promise<ChangeRow[]> {
+    async after (cursor: { txid: string, id: number, n: number } | undefined, limit: number): Promise<ChangeRow[]> {
+      // Each feed row holds the keys one statement changed; a page may start inside a row
+      // and end inside another, so the position is (txid, row, key's place in the row).
       const rows = await queryRows<ChangeRow>(db, sql`
-        select id::int as id, txid::text as txid, entity::text as entity, key, op::text as op, revision, actor,
+        select c.id::int as id, c.txid::text as txid, k.n::int as n, c.entity::text as entity, k.key, c.op::text as op,
+          k.revision, c.actor,
           -- RFC 3339 in UTC, as every other timestamp of the API (Date.toISOString()), on either driver.
-          to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
-        from changes
-        where txid < pg_snapshot_xmin(pg_current_snapshot())
-          ${cursor !== undefined ? sql`and (txid, id) > (${cursor.txid}::xid8, ${cursor.id}::bigint)` : sql``}
+          to_char(c.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
+        from changes c cross join lateral unnest(c.keys, c.revisions) with ordinality as k(key, revision, n)
+        where c.txid < pg_snapshot_xmin(pg_current_snapshot())
+          ${cursor !== undefined
+            ? sql`and (c.txid, c.id) >= (${cursor.txid}::xid8, ${cursor.id}::bigint)
+              and (c.txid, c.id, k.n) > (${cursor.txid}::xid8, ${cursor.id}::bigint, ${cursor.n}::bigint)`
+            : sql``}
         -- The table's columns, not the output's txid::text alias: as text, '18853' sorts before '5729'.
-        order by changes.txid, changes.id
+        order by c.txid, c.id, k.n
         limit ${limit + 1}`)
       return rows
     }

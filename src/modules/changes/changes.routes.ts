@@ -4,7 +4,9 @@ import { problems } from '../../lib/problem.ts'
 import { createChangesRepository, type ChangeRow } from './changes.repository.ts'
 import { ChangesPage, ChangesQuery } from './changes.schemas.ts'
 
-const position = (r: ChangeRow) => encodeCursor([r.txid, r.id])
+const position = (r: ChangeRow) => encodeCursor([r.txid, r.id, r.n])
+/** Cursors handed out before feed rows held several keys name a row only: all of it was served. */
+const WHOLE_ROW = 2_147_483_647
 
 const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const repo = createChangesRepository(app.db)
@@ -29,15 +31,27 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { after, limit = 100 } = request.query
-    const decoded = decodeCursor(after, ['string', 'number'])
-    if (decoded !== undefined && !/^[0-9]{1,20}$/.test(String(decoded[0]))) throw invalidCursor('after')
-    const cursor = decoded !== undefined ? { txid: String(decoded[0]), id: Number(decoded[1]) } : undefined
+    const decoded = decodeFeedCursor(after)
+    const cursor = decoded !== undefined ? { txid: String(decoded[0]), id: Number(decoded[1]), n: Number(decoded[2] ?? WHOLE_ROW) } : undefined
     const rows = await repo.after(cursor, limit)
     const hasMore = rows.length > limit
     const items = rows.slice(0, limit).map((r) => ({ cursor: position(r), entity: r.entity, key: r.key, op: r.op, revision: r.revision, actor: r.actor, at: r.at }))
     const last = items[items.length - 1]
-    return { items, nextCursor: last !== undefined ? last.cursor : (after ?? encodeCursor(['0', 0])), hasMore }
+    return { items, nextCursor: last !== undefined ? last.cursor : (after ?? encodeCursor(['0', 0, 0])), hasMore }
   })
+}
+
+/** [txid, row id, position in the row]; the two-element cursors of earlier versions stay valid. */
+function decodeFeedCursor (after: string | undefined) {
+  let decoded
+  try {
+    decoded = decodeCursor(after, ['string', 'number', 'number'])
+  } catch {
+    decoded = decodeCursor(after, ['string', 'number'])
+  }
+  if (decoded === undefined) return undefined
+  if (!/^[0-9]{1,20}$/.test(String(decoded[0])) || decoded.slice(1).some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) throw invalidCursor('after')
+  return decoded
 }
 
 export default changesRoutes
