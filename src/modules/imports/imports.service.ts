@@ -7,10 +7,10 @@ import { assertWritable } from '../tokens/scope.ts'
 import { checkValueRows } from '../values/values.references.ts'
 import { naturalKey, type ValueData, type ValueInput } from '../values/values.rules.ts'
 import { ValueCreate } from '../values/values.schemas.ts'
-import { upsertValues } from '../values/values.upsert.ts'
+import { writeValues } from '../values/values.upsert.ts'
 import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
 
-/** Rows per INSERT ... SELECT FROM unnest statement. */
+/** Rows per COPY or upsert statement. */
 const BATCH = 5000
 
 // The same strict validator as the body of POST /v1/values (no coercion, no unknown fields),
@@ -104,8 +104,9 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
     let created = 0
     let updated = 0
     let unchanged = 0
+    const state = { copy: true }
     for (let i = 0; i < rows.length; i += BATCH) {
-      const counts = await upsertValues(tx, rows.slice(i, i + BATCH))
+      const counts = await writeValues(tx, rows.slice(i, i + BATCH), state)
       created += counts.created
       updated += counts.updated
       unchanged += counts.unchanged

@@ -1,6 +1,13 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { sql } from 'drizzle-orm'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import { queryRows, type Db } from '../../db/client.ts'
+import { rootCause } from '../../db/errors.ts'
 import type { ValueData } from './values.rules.ts'
+
+export interface UpsertCounts { created: number, updated: number, unchanged: number }
 
 /**
  * Set-based upsert of checked values by natural key: one `INSERT ... SELECT FROM json_to_recordset`
@@ -10,7 +17,7 @@ import type { ValueData } from './values.rules.ts'
  * Answers how many rows were created, updated and left unchanged (only the counts travel
  * back, not the rows).
  */
-export async function upsertValues (db: Db, rows: ValueData[]): Promise<{ created: number, updated: number, unchanged: number }> {
+export async function upsertValues (db: Db, rows: ValueData[]): Promise<UpsertCounts> {
   if (rows.length === 0) return { created: 0, updated: 0, unchanged: 0 }
   // The batch travels as one JSON parameter (JSON.stringify is native; binding 22 arrays
   // of 5,000 elements cost pg's array escaping some 25 ms per batch) and is unpacked with
@@ -49,4 +56,60 @@ export async function upsertValues (db: Db, rows: ValueData[]): Promise<{ create
   const created = counts?.created ?? 0
   const updated = counts?.updated ?? 0
   return { created, updated, unchanged: rows.length - created - updated }
+}
+
+/** How a bulk write goes on: `copy` until a batch meets a key that is already stored. */
+export interface BulkWriteState { copy: boolean }
+
+/**
+ * Writes a batch of checked values inside the caller's transaction. On PostgreSQL a batch
+ * is first tried as `COPY` into the table (PostgreSQL's multi-row insert path, about 30%
+ * less database time than the upsert statement for new rows), inside a savepoint: when any
+ * of its keys is already stored (or is stored meanwhile by a concurrent writer), the COPY
+ * fails on the unique key, is rolled back to the savepoint, and the batch (and every later
+ * batch of the same request, `state.copy`) goes through the upsert statement instead. So a
+ * first load of new values runs at COPY speed and a re-sent file costs one failed COPY
+ * (usually at its first row) more than before. Rows must be in natural-key order, as for
+ * the upsert: concurrent writers then meet their keys in the same order (no deadlock).
+ * The embedded database has no COPY from a client stream: it always takes the upsert.
+ */
+export async function writeValues (tx: Db, rows: ValueData[], state: BulkWriteState): Promise<UpsertCounts> {
+  const client = state.copy ? pgClientOf(tx) : undefined
+  if (client === undefined || rows.length === 0) return upsertValues(tx, rows)
+  await client.query('savepoint bulk_copy')
+  try {
+    await pipeline(Readable.from([copyText(rows)]), client.query(copyFrom(COPY_VALUES)))
+  } catch (err) {
+    if ((rootCause(err) as { code?: string }).code !== '23505') throw err
+    await client.query('rollback to savepoint bulk_copy')
+    state.copy = false
+    return upsertValues(tx, rows)
+  }
+  await client.query('release savepoint bulk_copy')
+  return { created: rows.length, updated: 0, unchanged: 0 }
+}
+
+/** The pg client under a drizzle transaction on PostgreSQL (undefined on PGlite). */
+function pgClientOf (tx: Db): pg.ClientBase | undefined {
+  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client
+  return client instanceof pg.Client ? client : undefined
+}
+
+const COPY_VALUES = `copy yearly_values (kind, plan_id, region_code, indicator_code, from_year, year, category, grade, sex, area,
+  value, status, numerator, denominator, as_of, comparator, binding, baseline_year, baseline_value, qualitative, source, note) from stdin`
+
+/** A field of COPY's text format: \N for null, backslash escapes for the separators. */
+function field (v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '\\N'
+  if (typeof v === 'number') return String(v)
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v
+}
+
+function copyText (rows: ValueData[]): string {
+  let out = ''
+  for (const r of rows) {
+    out += `${r.kind}\t${field(r.planId)}\t${field(r.regionCode)}\t${field(r.indicatorCode)}\t${field(r.fromYear)}\t${field(r.year)}\t${field(r.category)}\t${field(r.grade)}\t${field(r.sex)}\t${field(r.area)}\t` +
+      `${field(r.value)}\t${field(r.status)}\t${field(r.numerator)}\t${field(r.denominator)}\t${field(r.asOf)}\t${field(r.comparator)}\t${field(r.binding)}\t${field(r.baselineYear)}\t${field(r.baselineValue)}\t${field(r.qualitative)}\t${field(r.source)}\t${field(r.note)}\n`
+  }
+  return out
 }
