@@ -6,12 +6,18 @@
 --    per changed key. The feed still serves one change per key: GET /v1/changes unnests
 --    the arrays, and its cursor names the row and the position in it.
 -- 2. yearly_values' references to regions and indicators are checked by statement-level
---    triggers, once per distinct region and indicator of a statement (with the same
---    FOR KEY SHARE lock a foreign key takes), instead of two foreign-key lookups per row.
---    The other side (deleting, renaming or truncating a region or indicator that values
---    still use) is refused by triggers on regions and indicators. Both raise SQLSTATE
---    23503 with the former constraint's name, so every caller sees the same error as
---    before. The plan reference (ON DELETE CASCADE) stays a declared foreign key.
+--    triggers, once per distinct region and indicator of a statement, instead of two
+--    foreign-key lookups (each locking the parent row FOR KEY SHARE) per row. Deleting,
+--    renaming or truncating a region or indicator that values still use is refused by
+--    triggers on regions and indicators. Concurrency is handled by a table lock on the rare
+--    side: such a delete first waits for every transaction writing values (LOCK TABLE
+--    yearly_values IN SHARE MODE conflicts with their ROW EXCLUSIVE lock) and then checks
+--    with a fresh snapshot, while a writer checks after its rows are in, so one of the two
+--    always sees the other. Writers never lock region or indicator rows, so concurrent
+--    imports naming the same regions no longer share locks on them (MultiXacts). Both
+--    raise SQLSTATE 23503 with the former constraint's name, so every caller sees the same
+--    error as before. The plan reference (ON DELETE CASCADE) stays a declared foreign key.
+--    (This assumes writers run in READ COMMITTED, PostgreSQL's default and the service's.)
 
 ALTER TABLE "yearly_values" DROP CONSTRAINT "yearly_values_region_code_regions_code_fk";
 --> statement-breakpoint
@@ -86,26 +92,15 @@ BEGIN
 END $$;
 --> statement-breakpoint
 
--- Values refer to existing regions and indicators. Each distinct code of the statement is
--- locked FOR KEY SHARE, as a foreign key would (a concurrent delete of it waits for this
--- transaction, then sees the values); a code whose row is gone or never existed fails.
+-- Values refer to existing regions and indicators: every distinct code of the statement
+-- must name a row that this statement's snapshot sees (see the header for why no lock).
 CREATE FUNCTION check_value_references() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  missing text;
 BEGIN
-  SELECT n.code INTO missing
-    FROM (SELECT DISTINCT region_code AS code FROM new_rows) n
-    LEFT JOIN LATERAL (SELECT true AS found FROM regions r WHERE r.code = n.code FOR KEY SHARE) l ON true
-    WHERE l.found IS NULL LIMIT 1;
-  IF missing IS NOT NULL THEN
+  IF EXISTS (SELECT 1 FROM (SELECT DISTINCT region_code AS code FROM new_rows) n WHERE NOT EXISTS (SELECT 1 FROM regions r WHERE r.code = n.code)) THEN
     RAISE EXCEPTION 'yearly_values refers to a missing region'
       USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'yearly_values_region_code_regions_code_fk', TABLE = 'yearly_values';
   END IF;
-  SELECT n.code INTO missing
-    FROM (SELECT DISTINCT indicator_code AS code FROM new_rows) n
-    LEFT JOIN LATERAL (SELECT true AS found FROM indicators i WHERE i.code = n.code FOR KEY SHARE) l ON true
-    WHERE l.found IS NULL LIMIT 1;
-  IF missing IS NOT NULL THEN
+  IF EXISTS (SELECT 1 FROM (SELECT DISTINCT indicator_code AS code FROM new_rows) n WHERE NOT EXISTS (SELECT 1 FROM indicators i WHERE i.code = n.code)) THEN
     RAISE EXCEPTION 'yearly_values refers to a missing indicator'
       USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'yearly_values_indicator_code_indicators_code_fk', TABLE = 'yearly_values';
   END IF;
@@ -120,8 +115,9 @@ CREATE TRIGGER yearly_values_references_update AFTER UPDATE ON yearly_values REF
 --> statement-breakpoint
 
 -- A region or indicator that values still use cannot be deleted or given another code.
--- Runs after the statement (so after any wait for a writer holding the row's KEY SHARE
--- lock) and reads with a fresh snapshot, which includes that writer's committed values.
+-- Before looking, wait for every transaction that is writing values and keep new writers
+-- out until this transaction ends (SHARE conflicts with their ROW EXCLUSIVE); the check
+-- then runs on a fresh snapshot, which includes what those writers committed.
 CREATE FUNCTION refuse_referenced_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   column_name text := CASE TG_TABLE_NAME WHEN 'regions' THEN 'region_code' ELSE 'indicator_code' END;
@@ -136,6 +132,7 @@ BEGIN
   IF gone IS NULL THEN
     RETURN NULL;
   END IF;
+  LOCK TABLE yearly_values IN SHARE MODE;
   EXECUTE format('SELECT EXISTS (SELECT 1 FROM yearly_values WHERE %I = ANY ($1))', column_name) INTO used USING gone;
   IF used THEN
     RAISE EXCEPTION '% still used by yearly_values', TG_TABLE_NAME

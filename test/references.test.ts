@@ -74,7 +74,7 @@ t.test('a delete racing an uncommitted insert of values waits, then refuses', { 
   let settled = false
   const deleting = deleter.query('delete from regions where code = \'331099\'').then(() => undefined, (err: { code?: string }) => err).finally(() => { settled = true })
   await new Promise((resolve) => setTimeout(resolve, 300))
-  t.equal(settled, false, 'the delete waits for the writer (its lock on the region)')
+  t.equal(settled, false, 'the delete waits for the transaction writing values')
   await writer.query('commit')
   t.equal((await deleting)?.code, '23503', 'once the values are committed, the delete is refused')
 
