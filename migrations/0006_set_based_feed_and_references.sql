@@ -33,42 +33,35 @@ ALTER TABLE "changes" DROP COLUMN "key";--> statement-breakpoint
 ALTER TABLE "changes" DROP COLUMN "revision";--> statement-breakpoint
 
 -- The feed triggers, now one INSERT of one row per statement (per entity for values).
-CREATE OR REPLACE FUNCTION record_region_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Regions, indicators and plans share one function: the trigger names the entity and its
+-- key column (TG_ARGV), which replaces the three per-table functions of 0003.
+CREATE FUNCTION record_keyed_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    INSERT INTO changes (entity, op, keys, revisions)
-      SELECT 'region', 'delete', array_agg(code ORDER BY code), array_agg(revision ORDER BY code) FROM old_rows HAVING count(*) > 0;
-  ELSE
-    INSERT INTO changes (entity, op, keys, revisions)
-      SELECT 'region', 'upsert', array_agg(code ORDER BY code), array_agg(revision ORDER BY code) FROM new_rows HAVING count(*) > 0;
-  END IF;
+  EXECUTE format(
+    'INSERT INTO changes (entity, op, keys, revisions)
+       SELECT %L, %L, array_agg(%I::text ORDER BY %I), array_agg(revision ORDER BY %I) FROM %I HAVING count(*) > 0',
+    TG_ARGV[0], CASE TG_OP WHEN 'DELETE' THEN 'delete' ELSE 'upsert' END, TG_ARGV[1], TG_ARGV[1], TG_ARGV[1],
+    CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END);
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE OR REPLACE FUNCTION record_indicator_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+DO $$
+DECLARE
+  t record;
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    INSERT INTO changes (entity, op, keys, revisions)
-      SELECT 'indicator', 'delete', array_agg(code ORDER BY code), array_agg(revision ORDER BY code) FROM old_rows HAVING count(*) > 0;
-  ELSE
-    INSERT INTO changes (entity, op, keys, revisions)
-      SELECT 'indicator', 'upsert', array_agg(code ORDER BY code), array_agg(revision ORDER BY code) FROM new_rows HAVING count(*) > 0;
-  END IF;
-  RETURN NULL;
+  FOR t IN SELECT * FROM (VALUES ('regions', 'region', 'code'), ('indicators', 'indicator', 'code'), ('plans', 'plan', 'id')) AS v(tbl, entity, key_column) LOOP
+    EXECUTE format('DROP TRIGGER %I ON %I', t.tbl || '_changes_insert', t.tbl);
+    EXECUTE format('DROP TRIGGER %I ON %I', t.tbl || '_changes_update', t.tbl);
+    EXECUTE format('DROP TRIGGER %I ON %I', t.tbl || '_changes_delete', t.tbl);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION record_keyed_changes(%L, %L)', t.tbl || '_changes_insert', t.tbl, t.entity, t.key_column);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION record_keyed_changes(%L, %L)', t.tbl || '_changes_update', t.tbl, t.entity, t.key_column);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION record_keyed_changes(%L, %L)', t.tbl || '_changes_delete', t.tbl, t.entity, t.key_column);
+  END LOOP;
 END $$;
 --> statement-breakpoint
-CREATE OR REPLACE FUNCTION record_plan_changes() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    INSERT INTO changes (entity, op, keys, revisions)
-      SELECT 'plan', 'delete', array_agg(id ORDER BY id), array_agg(revision ORDER BY id) FROM old_rows HAVING count(*) > 0;
-  ELSE
-    INSERT INTO changes (entity, op, keys, revisions)
-      SELECT 'plan', 'upsert', array_agg(id ORDER BY id), array_agg(revision ORDER BY id) FROM new_rows HAVING count(*) > 0;
-  END IF;
-  RETURN NULL;
-END $$;
---> statement-breakpoint
+DROP FUNCTION record_region_changes();--> statement-breakpoint
+DROP FUNCTION record_indicator_changes();--> statement-breakpoint
+DROP FUNCTION record_plan_changes();--> statement-breakpoint
 CREATE OR REPLACE FUNCTION record_value_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
