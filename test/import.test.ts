@@ -1,4 +1,6 @@
 import t from 'tap'
+import { pgClientOf } from '../src/db/client.ts'
+import { writeTransaction } from '../src/db/transaction.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 const app = await build(t)
@@ -229,4 +231,19 @@ t.test('text with tabs, line breaks, backslashes and a literal \\N survives the 
   t.equal(stored.source, '\\N', 'the text \\N is not a null')
   const [plain] = await collect(app, '/v1/values?indicator=copy-text&from=2097&to=2097')
   t.equal(plain.note, null, 'an absent note is null')
+})
+
+t.test('on PostgreSQL an import transaction can reach its connection for COPY', async (t) => {
+  // writeValues falls back to the upsert when it finds no pg connection, which would pass
+  // every other test while losing COPY's speed: this is where that would show.
+  const onPg = app.database.driver === 'pg'
+  await writeTransaction(app.db, 'test', async (tx) => {
+    const client = pgClientOf(tx)
+    t.equal(client !== undefined, onPg, onPg ? 'found under the drizzle transaction' : 'none on the embedded database')
+    if (client !== undefined) {
+      const { rows } = await client.query<{ same: boolean }>("select current_setting('registry.actor') = 'test' as same")
+      t.equal(rows[0]?.same, true, 'it is the transaction\'s own connection')
+    }
+  })
+  t.equal(pgClientOf(app.db), undefined, 'never the pool')
 })

@@ -111,6 +111,17 @@ async function openPglite (options: DatabaseOptions): Promise<Database> {
 
 const expectedMigrations = readMigrationFiles({ migrationsFolder }).length
 
+/**
+ * The pg connection under a drizzle transaction on PostgreSQL, for what drizzle cannot
+ * send (COPY FROM STDIN); undefined on PGlite and outside a transaction (the pool). It
+ * reads drizzle's session, which is not typed as public: test/import.test.ts checks that
+ * it still finds the connection, so a drizzle upgrade cannot silently turn COPY off.
+ */
+export function pgClientOf (tx: Db): pg.ClientBase | undefined {
+  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client
+  return client instanceof pg.Client ? client : undefined
+}
+
 /** Rows of a raw SQL query (both drivers answer `{ rows }`). */
 export async function queryRows<T> (db: Db, query: SQL): Promise<T[]> {
   const result = await db.execute(query) as unknown as { rows: T[] }

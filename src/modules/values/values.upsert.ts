@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { queryRows, type Db } from '../../db/client.ts'
+import { pgClientOf, queryRows, type Db } from '../../db/client.ts'
 import { rootCause } from '../../db/errors.ts'
 import type { ValueData } from './values.rules.ts'
 
@@ -87,12 +86,6 @@ export async function writeValues (tx: Db, rows: ValueData[], state: BulkWriteSt
   }
   await client.query('release savepoint bulk_copy')
   return { created: rows.length, updated: 0, unchanged: 0 }
-}
-
-/** The pg client under a drizzle transaction on PostgreSQL (undefined on PGlite). */
-function pgClientOf (tx: Db): pg.ClientBase | undefined {
-  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client
-  return client instanceof pg.Client ? client : undefined
 }
 
 const COPY_VALUES = `copy yearly_values (kind, plan_id, region_code, indicator_code, from_year, year, category, grade, sex, area,
