@@ -6943,7 +6943,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "cursor": "WyI3NTciLDNd",
+                     *           "cursor": "WyI3NTciLDMsMV0",
                      *           "entity": "value",
                      *           "key": "42",
                      *           "op": "upsert",
@@ -6952,7 +6952,7 @@ export interface operations {
                      *           "at": "2026-01-05T08:00:00.000Z"
                      *         },
                      *         {
-                     *           "cursor": "WyI3NTgiLDRd",
+                     *           "cursor": "WyI3NTgiLDQsMV0",
                      *           "entity": "region",
                      *           "key": "331003",
                      *           "op": "upsert",
@@ -6961,7 +6961,7 @@ export interface operations {
                      *           "at": "2026-01-05T08:00:01.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "WyI3NTgiLDRd",
+                     *       "nextCursor": "WyI3NTgiLDQsMV0",
                      *       "hasMore": false
                      *     }
                      */

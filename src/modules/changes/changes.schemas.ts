@@ -27,10 +27,10 @@ export const ChangesPage = Type.Object({
   additionalProperties: false,
   examples: [{
     items: [
-      { cursor: 'WyI3NTciLDNd', entity: 'value', key: '42', op: 'upsert', revision: 2, actor: '3f9a1c0b7e21', at: '2026-01-05T08:00:00.000Z' },
-      { cursor: 'WyI3NTgiLDRd', entity: 'region', key: '331003', op: 'upsert', revision: 1, actor: 'seed', at: '2026-01-05T08:00:01.000Z' }
+      { cursor: 'WyI3NTciLDMsMV0', entity: 'value', key: '42', op: 'upsert', revision: 2, actor: '3f9a1c0b7e21', at: '2026-01-05T08:00:00.000Z' },
+      { cursor: 'WyI3NTgiLDQsMV0', entity: 'region', key: '331003', op: 'upsert', revision: 1, actor: 'seed', at: '2026-01-05T08:00:01.000Z' }
     ],
-    nextCursor: 'WyI3NTgiLDRd',
+    nextCursor: 'WyI3NTgiLDQsMV0',
     hasMore: false
   }]
 })
