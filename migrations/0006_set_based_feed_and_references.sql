@@ -143,20 +143,14 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE TRIGGER regions_referenced_delete AFTER DELETE ON regions REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_delete();
---> statement-breakpoint
-CREATE TRIGGER regions_referenced_update AFTER UPDATE ON regions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_delete();
---> statement-breakpoint
-CREATE TRIGGER regions_referenced_truncate BEFORE TRUNCATE ON regions
-  FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_truncate();
---> statement-breakpoint
-CREATE TRIGGER indicators_referenced_delete AFTER DELETE ON indicators REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_delete();
---> statement-breakpoint
-CREATE TRIGGER indicators_referenced_update AFTER UPDATE ON indicators REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_delete();
---> statement-breakpoint
-CREATE TRIGGER indicators_referenced_truncate BEFORE TRUNCATE ON indicators
-  FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_truncate();
+-- The same three triggers on regions and on indicators.
+DO $$
+DECLARE
+  tbl text;
+BEGIN
+  FOREACH tbl IN ARRAY ARRAY['regions', 'indicators'] LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_delete()', tbl || '_referenced_delete', tbl);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_delete()', tbl || '_referenced_update', tbl);
+    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION refuse_referenced_truncate()', tbl || '_referenced_truncate', tbl);
+  END LOOP;
+END $$;
