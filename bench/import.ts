@@ -1,7 +1,7 @@
 // npm run bench:import — bulk import against PostgreSQL COPY, on the local server.
 //
-// Loads N yearly values (default 1,000,000) through POST /v1/values/import of a real
-// server process (JSON requests of 5,000 rows), once with one stream and once with two
+// Loads N yearly values (default 1,000,000) through POST /v1/values/import of the real
+// service as deployed (`node bin/serve.js`, the bundle `npm start` runs; JSON requests of 5,000 rows), once with one stream and once with two
 // concurrent streams, then COPYs the same rows into an empty copy of the table (same
 // columns, indexes, constraints and foreign keys; no triggers). Prints each rate and its
 // ratio to COPY. Goal (issue #4): one stream >= 0.9x COPY, two streams >= 1.4x COPY.
@@ -20,6 +20,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import pino from 'pino'
 import { openDatabase } from '../src/db/client.ts'
 import { upsertRegions } from '../src/modules/regions/regions.bulk.ts'
+import { serviceArgs } from './lib.ts'
 import { nationalDivisions } from '../src/seed/divisions.ts'
 
 const { values: args } = parseArgs({
@@ -84,7 +85,7 @@ function makeRows (counties: string[], indicatorCount: number): Row[] {
 // stays on with a limit the benchmark cannot reach.
 const TOKEN = `irt_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url').slice(0, 43)}`
 async function startServer (port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, serviceArgs(), {
     env: { ...process.env, DATABASE_URL: target.toString(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_MAX: '10', BOOTSTRAP_ADMIN_TOKEN: TOKEN, RATE_LIMIT_MAX: '1000000000' },
     stdio: ['ignore', 'ignore', 'inherit']
   })

@@ -1,6 +1,6 @@
 // Helpers shared by the benchmarks: child processes of the service, their memory, the
 // machine they ran on, and load runs in a process of their own.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { openSync, closeSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -79,16 +79,32 @@ export function sampleRss (pid: number, ms = 100) {
 export interface Child { child: ChildProcess, port: number, pid: number, logFile: string }
 
 /**
- * Starts a Node process (`node --import tsx <script>`) with its stdout and stderr going
- * straight to a log file (no pipe through this process), and waits until `readyPath`
- * answers 200.
+ * The service as it is deployed: `npm start` and the container run `node bin/serve.js`, the
+ * esbuild bundle of src/ (not the TypeScript sources through tsx, whose keepNames wrappers
+ * alone cost some 10% of the CPU of an import). Built once before the first measurement so
+ * no start pays for it. Extra Node flags (e.g. `--cpu-prof`) can be set in BENCH_NODE_FLAGS.
+ */
+export const SERVICE = 'bin/serve.js'
+let built = false
+export function serviceArgs (): string[] {
+  if (!built) {
+    execFileSync(process.execPath, [SERVICE, '--build'], { cwd: root, stdio: 'inherit' })
+    built = true
+  }
+  return [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), SERVICE]
+}
+
+/**
+ * Starts a Node process with its stdout and stderr going straight to a log file (no pipe
+ * through this process), and waits until `readyPath` answers 200. `script` is the service
+ * (SERVICE: its bundle) or a TypeScript file, run through tsx.
  */
 export async function startChild (script: string, env: Record<string, string | undefined>, name: string, readyPath = '/health/ready', timeoutMs = 120_000): Promise<Child> {
   await mkdir(resultsDir, { recursive: true })
   const port = await freePort()
   const logFile = `${resultsDir}${name}.log`
   const fd = openSync(logFile, 'w')
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, script === SERVICE ? serviceArgs() : ['--import', 'tsx', script], {
     cwd: root,
     env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', fd, fd]

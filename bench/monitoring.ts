@@ -6,8 +6,8 @@
 //   npm run bench:monitoring -- [--seconds 10] [--rounds 2] [--small 100000] [--large 10000000]
 //
 // The datasets come from bench/generate.ts (built on first use, then reused: the 10M one
-// takes a few minutes). Each size is served by the real service (src/server.ts as a child
-// process: validation, response schemas, request logging at `info` into
+// takes a few minutes). Each size is served by the real service (`node bin/serve.js`, the bundle
+// `npm start` runs, as a child process: validation, response schemas, request logging at `info` into
 // bench/results/server-*.log) on the local PostgreSQL server. One client sends sequential
 // requests over a keep-alive connection; the rounds alternate between the sizes so both
 // see the same machine conditions.
@@ -17,7 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { parseArgs } from 'node:util'
 import { BENCH_PLAN, benchIndicator, generate } from './generate.ts'
-import { freePort, get as getOnce } from './lib.ts'
+import { freePort, get as getOnce, serviceArgs } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -51,7 +51,7 @@ const get = (port: number, path: string) => getOnce(port, path, agent)
 async function startService (databaseUrl: string, name: string): Promise<{ port: number, child: ChildProcess }> {
   const port = await freePort()
   const log = createWriteStream(new URL(`server-${name}.log`, results))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, serviceArgs(), {
     cwd: new URL('..', import.meta.url),
     // Rate limiting stays on with a limit these sequential requests cannot reach.
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_MAX: '1000000000' },

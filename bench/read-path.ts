@@ -4,7 +4,7 @@
 //
 // With the synthetic national dataset loaded (bench/generate.ts; 5 million values by
 // default), starts in the same run and on the same database:
-// - the real service (src/server.ts as a child process: validation, response schemas,
+// - the real service as deployed (`node bin/serve.js`, the bundle `npm start` runs, as a child process: validation, response schemas,
 //   request logging at `info` into bench/results/read-service.log, auth and hardening
 //   hooks, all on), and
 // - the limit: a bare Fastify route with a prepared `pg` statement running the same SQL
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { generate } from './generate.ts'
-import { DEFAULT_SERVER, get, log, median, memoryOf, query, runLoad, sampleRss, startChild, stopChild, writeResult, type Child } from './lib.ts'
+import { DEFAULT_SERVER, get, log, median, memoryOf, query, runLoad, sampleRss, SERVICE, startChild, stopChild, writeResult, type Child } from './lib.ts'
 import type { LoadResult } from './load.ts'
 import http from 'node:http'
 
@@ -70,7 +70,7 @@ let bare: Child | undefined
 try {
   // Rate limiting stays on with a limit the load cannot reach, so its hook is measured too
   // (loopback is meant to be on its allow list).
-  service = await startChild('src/server.ts', { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }, 'read-service')
+  service = await startChild(SERVICE, { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }, 'read-service')
   bare = await startChild('bench/bare.ts', { DATABASE_URL: url, DB_POOL_MAX: String(POOL) }, 'read-bare')
   const targets = { service, bare }
 
