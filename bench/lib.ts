@@ -81,8 +81,9 @@ export interface Child { child: ChildProcess, port: number, pid: number, logFile
 /**
  * The service as it is deployed: `npm start` and the container run `node bin/serve.js`, the
  * esbuild bundle of src/ (not the TypeScript sources through tsx, whose keepNames wrappers
- * alone cost some 10% of the CPU of an import). Built once before the first measurement so
- * no start pays for it. Extra Node flags (e.g. `--cpu-prof`) can be set in BENCH_NODE_FLAGS.
+ * alone cost some 10% of the CPU of an import), with the Node flags of package.json's start
+ * script. Built once before the first measurement so no start pays for it. Extra Node flags
+ * (e.g. `--cpu-prof`) can be added in BENCH_NODE_FLAGS.
  */
 export const SERVICE = 'bin/serve.js'
 let built = false
@@ -91,7 +92,9 @@ export function serviceArgs (): string[] {
     execFileSync(process.execPath, [SERVICE, '--build'], { cwd: root, stdio: 'inherit' })
     built = true
   }
-  return [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), SERVICE]
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
+  if (start[0] !== 'node' || start.at(-1) !== SERVICE) throw new Error(`package.json's start script is not "node [flags] ${SERVICE}"`)
+  return [...start.slice(1, -1), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), SERVICE]
 }
 
 /**
