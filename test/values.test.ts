@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
+import { sql } from 'drizzle-orm'
 import { build, call, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 const PROBLEM = 'application/problem+json; charset=utf-8'
@@ -413,4 +414,26 @@ t.test('lists: filters, breakdowns and pages', async (t) => {
     t.equal(res.statusCode, 400, c)
     t.equal(json(res).code, 'INVALID_CURSOR', c)
   }
+})
+
+t.test('timestamps read alike on every path: ISO 8601 in UTC, milliseconds truncated', async (t) => {
+  const created = await post(app, actual({ regionCode: '331003', year: 2019 }))
+  // Microseconds that must not round up to the next millisecond (or second).
+  // (A write bumps the revision, as the service's own writes do: history is kept per revision.)
+  await app.db.execute(sql`update yearly_values set revision = revision + 1, created_at = '2026-01-05 08:00:00.999600+00', updated_at = '2026-01-05 08:00:01.000400+00' where id = ${created.id as number}`)
+  const expected = { createdAt: '2026-01-05T08:00:00.999Z', updatedAt: '2026-01-05T08:00:01.000Z' }
+  const pick = (r: Row) => ({ createdAt: r.createdAt, updatedAt: r.updatedAt })
+  // The hot reads (prepared statements, timestamps formatted by the database)...
+  t.same(pick(json(await call(app, 'GET', `/v1/values/${created.id as number}`))), expected, 'GET /v1/values/{id}')
+  const listed = json(await call(app, 'GET', '/v1/values?region=331003&indicator=hardship-subsidy-recipients&from=2019&to=2019')).items as Row[]
+  t.same(listed.map(pick), [expected], 'GET /v1/values')
+  // ...and a read through drizzle (Dates): the PATCH answer keeps createdAt as stored.
+  const patchRes = await call(app, 'PATCH', `/v1/values/${created.id as number}`, { note: 'checked' })
+  t.equal(patchRes.statusCode, 200, patchRes.body)
+  const patched = json(patchRes)
+  t.equal(patched.createdAt, expected.createdAt, 'PATCH answer (read through drizzle)')
+  t.match(patched.updatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  const history = json(await call(app, 'GET', `/v1/values/${created.id as number}/history`)).items as Row[]
+  t.equal(history.at(-1)!.after.createdAt, expected.createdAt, 'history: the current state (prepared read)')
+  t.equal(history.at(-1)!.before.createdAt, expected.createdAt, 'history: the snapshot before it')
 })

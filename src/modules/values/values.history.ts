@@ -2,7 +2,7 @@ import { asc, eq } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
 import { valueHistory } from '../../db/schema.ts'
 import { createValuesRepository } from './values.repository.ts'
-import { toValueResource, type ValueRow } from './values.rules.ts'
+import { toValueResource, type ValueRecord, type ValueRow } from './values.rules.ts'
 
 type Resource = ReturnType<typeof toValueResource>
 
@@ -60,7 +60,7 @@ export async function valueHistoryOf (db: Db, id: number): Promise<HistoryEntry[
     await createValuesRepository(db).get(id)
   ]
   if (snapshots.length === 0 && current === undefined) return undefined
-  const states = snapshots.map((s) => fromState(s.state as Record<string, unknown>))
+  const states: ValueRecord[] = snapshots.map((s) => fromState(s.state as Record<string, unknown>))
   if (current !== undefined) states.push(current)
   const entries: HistoryEntry[] = states.map((state, i) => ({
     revision: state.revision,

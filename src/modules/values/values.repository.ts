@@ -6,7 +6,7 @@ import { currentActor, regions, yearlyValues } from '../../db/schema.ts'
 import { CSV_COLUMNS } from '../imports/imports.csv.ts'
 import { breakdownText, csvLine } from './values.csv.ts'
 import type { Breakdown } from './values.schemas.ts'
-import type { ValueData, ValueKind, ValueRow } from './values.rules.ts'
+import type { ValueData, ValueKind, ValueRecord, ValueRow } from './values.rules.ts'
 
 export interface ValueFilter {
   region?: string
@@ -117,15 +117,18 @@ function filterConditions (f: Omit<ValueFilter, 'after' | 'limit'>): Array<SQL |
  * src/db/prepared.ts: parsed and planned once per connection, then only bound and
  * executed, with rows decoded by hand instead of through drizzle's generic row mapper
  * (issue #7: on the series read that mapping and planning cost as much as the query).
- * Columns whose JavaScript type differs between pg and PGlite are selected as text, and
- * decoded exactly as drizzle decodes them (`new Date(text)` for timestamps), so a row
- * read here equals one read through drizzle.
+ * Columns whose JavaScript type differs between pg and PGlite are selected as text. The
+ * two timestamps come as the API writes them (ISO 8601 in UTC, milliseconds truncated,
+ * exactly what a drizzle-read `Date` serialises to): parsing them into Dates only for the
+ * serializer to format them back cost about 1.5 us each, some 45 us of a 15-row page
+ * (issue #7, series read).
  */
+const isoTimestamp = (column: string) => `to_char("${column}" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "${column}"`
 const SELECT_ROW = sql.raw(`"id"::text as "id", "kind", "plan_id", "region_code", "indicator_code", "from_year", "year",
   "category", "grade", "sex", "area", "value"::text as "value", "status", "numerator"::text as "numerator",
   "denominator"::text as "denominator", "as_of"::text as "as_of", "comparator", "binding", "baseline_year",
   "baseline_value"::text as "baseline_value", "qualitative", "source", "note", "revision", "updated_by",
-  "created_at"::text as "created_at", "updated_at"::text as "updated_at"`)
+  ${isoTimestamp('created_at')}, ${isoTimestamp('updated_at')}`)
 
 interface RawRow {
   id: string
@@ -153,12 +156,13 @@ interface RawRow {
   note: string | null
   revision: number
   updated_by: string
+  /** ISO 8601, UTC: 2026-01-05T08:00:00.000Z */
   created_at: string
   updated_at: string
 }
 
-/** Same keys, in the same order, as a row selected through drizzle. */
-function decodeRaw (r: RawRow): ValueRow {
+/** Same keys, in the same order, as a row selected through drizzle (timestamps as ISO text). */
+function decodeRaw (r: RawRow): ValueRecord {
   return {
     id: Number(r.id),
     kind: r.kind,
@@ -185,8 +189,8 @@ function decodeRaw (r: RawRow): ValueRow {
     note: r.note,
     revision: r.revision,
     updatedBy: r.updated_by,
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at)
+    createdAt: r.created_at,
+    updatedAt: r.updated_at
   }
 }
 
@@ -225,7 +229,7 @@ const EXPORT_SELECT = sql.join(Object.entries(EXPORT_COLUMNS).map(([name, x]) =>
 const text = (x: number | null) => (x === null ? null : String(x))
 
 /** A stored row as a line of the export (PGlite). */
-function exportLineOf (r: ValueRow): string {
+function exportLineOf (r: ValueRecord): string {
   return csvLine([r.kind, r.planId, r.regionCode, r.indicatorCode, String(r.fromYear), String(r.year), breakdownText(r),
     r.value, r.status, r.numerator, r.denominator, r.asOf, r.comparator, r.binding, text(r.baselineYear),
     r.baselineValue, r.qualitative, r.source, r.note])
@@ -243,7 +247,7 @@ function prepared (db: Db, name: string, query: { sql: string, params: unknown[]
   return { run: prepareStatement<RawRow>(db, name, query.sql), names }
 }
 
-async function execute (statement: Prepared, params: Record<string, unknown>): Promise<ValueRow[]> {
+async function execute (statement: Prepared, params: Record<string, unknown>): Promise<ValueRecord[]> {
   const rows = await statement.run(statement.names.map((n) => params[n]))
   return rows.map(decodeRaw)
 }
@@ -257,7 +261,7 @@ export function createValuesRepository (db: Db) {
   let byId: Prepared | undefined
   const shapes = new Map<string, Prepared>()
 
-  function unprepared (f: ValueFilter): Promise<ValueRow[]> {
+  function unprepared (f: ValueFilter): Promise<ValueRecord[]> {
     return db.select().from(v).where(and(
       ...filterConditions(f),
       f.after !== undefined ? or(gt(v.year, f.after[0]), and(eq(v.year, f.after[0]), gt(v.id, f.after[1]))) : undefined
@@ -265,7 +269,7 @@ export function createValuesRepository (db: Db) {
   }
 
   /** Ordered by (year, id): chronological, stable under inserts. */
-  async function list (f: ValueFilter): Promise<ValueRow[]> {
+  async function list (f: ValueFilter): Promise<ValueRecord[]> {
     if (!root) return unprepared(f)
     const name = `values_list_${shapeOf(f)}`
     let statement = shapes.get(name)
@@ -279,7 +283,7 @@ export function createValuesRepository (db: Db) {
   }
 
   return {
-    async get (id: number, forUpdate = false): Promise<ValueRow | undefined> {
+    async get (id: number, forUpdate = false): Promise<ValueRecord | undefined> {
       if (forUpdate || !root) {
         const q = db.select().from(v).where(eq(v.id, id))
         return (forUpdate ? await q.for('update') : await q)[0]

@@ -13,7 +13,7 @@ import { valueHistoryOf } from './values.history.ts'
 import { createValuesService, valueNotFound } from './values.service.ts'
 
 const tags = ['values']
-export const valueCursorKey = (r: ValueRow) => [r.year, r.id]
+export const valueCursorKey = (r: Pick<ValueRow, 'year' | 'id'>) => [r.year, r.id]
 
 const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const repo = createValuesRepository(app.db)

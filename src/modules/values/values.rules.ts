@@ -5,6 +5,11 @@ import type { IndicatorRow } from '../indicators/indicators.repository.ts'
 import type { Breakdown, TargetInput } from './values.schemas.ts'
 
 export type ValueRow = typeof yearlyValues.$inferSelect
+/**
+ * A stored row as the reads hand it on: through drizzle its timestamps are Dates, through
+ * the prepared hot reads (values.repository.ts) already ISO 8601 text. Both serialise alike.
+ */
+export type ValueRecord = Omit<ValueRow, 'createdAt' | 'updatedAt'> & { createdAt: Date | string, updatedAt: Date | string }
 /** Everything of a row that a client decides (no id, revision or timestamps). */
 export type ValueData = Omit<typeof yearlyValues.$inferInsert, 'id' | 'revision' | 'createdAt' | 'updatedAt'>
 export type ValueKind = ValueRow['kind']
@@ -109,7 +114,7 @@ export function naturalKey (v: Pick<ValueData, 'kind' | 'planId' | 'regionCode' 
 }
 
 /** A stored row back into the input shape, so a PATCH can be merged and checked again. */
-export function rowToInput (row: ValueRow): ValueInput {
+export function rowToInput (row: ValueRecord): ValueInput {
   return {
     kind: row.kind,
     planId: row.planId,
@@ -141,7 +146,7 @@ export function breakdownOf (row: Pick<ValueRow, 'category' | 'grade' | 'sex' | 
  * The API representation of a stored row. Written out field by field rather than by
  * rest/spread: it runs for every row of every list page (issue #7, read path).
  */
-export function toValueResource (row: ValueRow) {
+export function toValueResource (row: ValueRecord) {
   return {
     id: row.id,
     kind: row.kind,

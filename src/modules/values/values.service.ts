@@ -6,7 +6,7 @@ import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { assertWritable } from '../tokens/scope.ts'
 import { checkValues } from './values.references.ts'
 import { createValuesRepository } from './values.repository.ts'
-import { rowToInput, type ValueInput, type ValueRow } from './values.rules.ts'
+import { rowToInput, type ValueInput, type ValueRecord, type ValueRow } from './values.rules.ts'
 import type { ValueCreate, ValuePatch } from './values.schemas.ts'
 
 export function valueNotFound (id: number): ApiError {
@@ -25,7 +25,7 @@ export function createValuesService (db: Db) {
     },
 
     /** PATCH: merges the patch into the stored value and checks the result like a new one. */
-    async patch (ctx: WriteContext, id: number, patch: ValuePatch): Promise<ValueRow> {
+    async patch (ctx: WriteContext, id: number, patch: ValuePatch): Promise<ValueRecord> {
       return writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createValuesRepository(tx)
         const existing = await repo.get(id, true)
