@@ -69,10 +69,13 @@ t.test('every create, update and delete appears once, in order', async (t) => {
 })
 
 t.test('bad cursors are 400', async (t) => {
-  for (const after of ['not-a-cursor', Buffer.from('["abc",1]').toString('base64url'), Buffer.from('[1,1]').toString('base64url')]) {
+  const cursors = ['not-a-cursor', '["abc",1]', '[1,1]', '["5",1,"x"]', '["5",1,2,3]', '["5",1.5,0]', '["5",-1]']
+  for (const text of cursors) {
+    const after = text.startsWith('[') ? Buffer.from(text).toString('base64url') : text
     const res = await app.inject(`/v1/changes?after=${after}`)
-    t.equal(res.statusCode, 400, after)
+    t.equal(res.statusCode, 400, text)
     t.equal(json(res).code, 'INVALID_CURSOR')
+    t.same(json(res).errors.map((e: { field: string }) => e.field), ['/query/after'], `${text}: the problem names the parameter`)
   }
   t.equal((await app.inject('/v1/changes?limit=0')).statusCode, 400)
 })

@@ -41,17 +41,24 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 }
 
-/** [txid, row id, position in the row]; the two-element cursors of earlier versions stay valid. */
+/**
+ * [txid, row id, position in the row]; the two-element cursors of earlier versions stay
+ * valid. Anything else is a 400 that names the `after` parameter.
+ */
 function decodeFeedCursor (after: string | undefined) {
-  let decoded
-  try {
-    decoded = decodeCursor(after, ['string', 'number', 'number'])
-  } catch {
-    decoded = decodeCursor(after, ['string', 'number'])
+  if (after === undefined || after === '') return undefined
+  const shapes: Array<Array<'string' | 'number'>> = [['string', 'number', 'number'], ['string', 'number']]
+  for (const shape of shapes) {
+    let decoded
+    try {
+      decoded = decodeCursor(after, shape)
+    } catch {
+      continue
+    }
+    if (decoded === undefined || !/^[0-9]{1,20}$/.test(String(decoded[0])) || decoded.slice(1).some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) break
+    return decoded
   }
-  if (decoded === undefined) return undefined
-  if (!/^[0-9]{1,20}$/.test(String(decoded[0])) || decoded.slice(1).some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) throw invalidCursor('after')
-  return decoded
+  throw invalidCursor('after')
 }
 
 export default changesRoutes
