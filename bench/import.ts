@@ -8,9 +8,7 @@
 //
 // Options: --values N (default 1000000), --batch N (rows per request, default 5000),
 //          --url postgres://... (server; default postgres://postgres@127.0.0.1:5432/postgres)
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -20,7 +18,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import pino from 'pino'
 import { openDatabase } from '../src/db/client.ts'
 import { upsertRegions } from '../src/modules/regions/regions.bulk.ts'
-import { serviceArgs } from './lib.ts'
+import { SERVICE, startChild, stopChild } from './lib.ts'
 import { nationalDivisions } from '../src/seed/divisions.ts'
 
 const { values: args } = parseArgs({
@@ -84,20 +82,6 @@ function makeRows (counties: string[], indicatorCount: number): Row[] {
 // Writes need a token: the service registers this one as an admin at start. Rate limiting
 // stays on with a limit the benchmark cannot reach.
 const TOKEN = `irt_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url').slice(0, 43)}`
-async function startServer (port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, serviceArgs(), {
-    env: { ...process.env, DATABASE_URL: target.toString(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_MAX: '10', BOOTSTRAP_ADMIN_TOKEN: TOKEN, RATE_LIMIT_MAX: '1000000000' },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) return child
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error('server did not start')
-}
-
 async function importStreams (port: number, bodies: string[], streams: number): Promise<number> {
   let next = 0
   const started = performance.now()
@@ -153,8 +137,8 @@ for (let i = 0; i < rows.length; i += BATCH) {
   bodies.push(JSON.stringify({ values: rows.slice(i, i + BATCH).map((r) => ({ kind: 'actual', ...r, status: 'final' })) }))
 }
 
-const port = 39000 + Math.floor(Math.random() * 1000)
-const server = await startServer(port)
+const server = await startChild(SERVICE, { DATABASE_URL: target.toString(), LOG_LEVEL: 'info', DB_POOL_MAX: '10', BOOTSTRAP_ADMIN_TOKEN: TOKEN, RATE_LIMIT_MAX: '1000000000' }, 'import-service')
+const port = server.port
 const results: Record<string, { ms: number, rowsPerSecond: number }> = {}
 const record = (name: string, ms: number) => {
   results[name] = { ms: Math.round(ms), rowsPerSecond: Math.round(rows.length / (ms / 1000)) }
@@ -170,8 +154,7 @@ try {
   await truncateValues()
   record('COPY', await copyBaseline(rows))
 } finally {
-  server.kill('SIGTERM')
-  await once(server, 'exit')
+  await stopChild(server)
 }
 
 const copy = results.COPY!.rowsPerSecond

@@ -11,13 +11,11 @@
 // bench/results/server-*.log) on the local PostgreSQL server. One client sends sequential
 // requests over a keep-alive connection; the rounds alternate between the sizes so both
 // see the same machine conditions.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { parseArgs } from 'node:util'
 import { BENCH_PLAN, benchIndicator, generate } from './generate.ts'
-import { freePort, get as getOnce, serviceArgs } from './lib.ts'
+import { get as getOnce, SERVICE, startChild, stopChild, type Child } from './lib.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -48,28 +46,6 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 /** One GET over the shared keep-alive connection. */
 const get = (port: number, path: string) => getOnce(port, path, agent)
 
-async function startService (databaseUrl: string, name: string): Promise<{ port: number, child: ChildProcess }> {
-  const port = await freePort()
-  const log = createWriteStream(new URL(`server-${name}.log`, results))
-  const child = spawn(process.execPath, serviceArgs(), {
-    cwd: new URL('..', import.meta.url),
-    // Rate limiting stays on with a limit these sequential requests cannot reach.
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_MAX: '1000000000' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  child.stdout!.pipe(log)
-  child.stderr!.pipe(log)
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service on ${name} exited (${child.exitCode}); see bench/results/server-${name}.log`)
-    try {
-      if ((await get(port, '/health/ready')).status === 200) return { port, child }
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`the service on ${name} did not get ready`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
-
 /** Sequential requests for `ms` milliseconds; latencies in milliseconds. */
 async function measure (port: number, path: string, ms: number): Promise<number[]> {
   const out: number[] = []
@@ -86,11 +62,13 @@ async function measure (port: number, path: string, ms: number): Promise<number[
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
 await mkdir(results, { recursive: true })
-const services: Array<{ port: number, child: ChildProcess, name: string, requested: number, values: number }> = []
+const services: Array<Child & { name: string, requested: number, values: number }> = []
 try {
   for (const size of sizes) {
     const { url, values } = await generate({ server: args.server, database: size.name, values: size.values })
-    services.push({ ...(await startService(url, size.name)), name: size.name, requested: size.values, values })
+    // Rate limiting stays on with a limit these sequential requests cannot reach.
+    const service = await startChild(SERVICE, { DATABASE_URL: url, LOG_LEVEL: 'info', RATE_LIMIT_MAX: '1000000000' }, `server-${size.name}`)
+    services.push({ ...service, name: size.name, requested: size.values, values })
   }
 
   // Sanity: the same request answers the same shape on both datasets.
@@ -140,5 +118,5 @@ try {
   console.log('\nwritten to bench/results/monitoring.json')
 } finally {
   agent.destroy()
-  for (const svc of services) svc.child.kill('SIGTERM')
+  await Promise.all(services.map(stopChild))
 }
