@@ -36,6 +36,8 @@ export function createChangesRepository (db: Db) {
         from changes c cross join lateral unnest(c.keys, c.revisions) with ordinality as k(key, revision, n)
         where c.txid < pg_snapshot_xmin(pg_current_snapshot())
           ${cursor !== undefined
+            // The first condition is implied by the second; it is there because it is the
+            // one changes_cursor_idx (txid, id) can serve (k.n exists only after the unnest).
             ? sql`and (c.txid, c.id) >= (${cursor.txid}::xid8, ${cursor.id}::bigint)
               and (c.txid, c.id, k.n) > (${cursor.txid}::xid8, ${cursor.id}::bigint, ${cursor.n}::bigint)`
             : sql``}
