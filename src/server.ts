@@ -45,8 +45,8 @@ async function isEmpty (database: Database): Promise<boolean> {
 }
 
 async function main () {
-  const [{ default: Fastify }, { default: pino }, { ConfigError, hardeningOf, loadConfig }, { openDatabase }, { buildOptions }, { ApiError }, { sendProblem }] = await Promise.all([
-    import('fastify'), import('pino'), import('./config.ts'), import('./db/client.ts'), import('./options.ts'), import('./lib/errors.ts'), import('./plugins/problem-details.ts')
+  const [{ default: Fastify }, { createLogDestination }, { ConfigError, hardeningOf, loadConfig }, { openDatabase }, { buildOptions }, { ApiError }, { sendProblem }] = await Promise.all([
+    import('fastify'), import('./lib/log-destination.ts'), import('./config.ts'), import('./db/client.ts'), import('./options.ts'), import('./lib/errors.ts'), import('./plugins/problem-details.ts')
   ])
   let config
   try {
@@ -60,12 +60,11 @@ async function main () {
   }
   // Fastify's own 503 while closing is plain JSON: draining is answered below instead.
   const options = buildOptions(config)
-  // Logs go to stdout without blocking (pino.destination, sync: false): lines logged while
-  // a write is in flight go out together in the next one, so under load one write serves
-  // many requests instead of two writes per request (issue #7: synchronous request logging
-  // was some 15% of a read's CPU). Nothing waits at low traffic; pino flushes
-  // synchronously on exit, so only a SIGKILL can lose the last lines.
-  if (typeof options.logger === 'object') options.logger = { ...options.logger, stream: pino.destination({ dest: 1, sync: false }) }
+  // Log lines go to stdout; request lines in blocks while serving (see log-destination.ts).
+  const destination = createLogDestination()
+  process.on('exit', () => destination.flushSync())
+  process.on('uncaughtExceptionMonitor', () => destination.flushSync()) // a crash skips 'exit'
+  if (typeof options.logger === 'object') options.logger = { ...options.logger, ...destination.options }
   const server = Fastify({ ...options, return503OnClosing: false })
   const log = server.log
   // Since the process started (performance.now() counts from then), boot included.
@@ -131,6 +130,7 @@ async function main () {
       return
     }
     closing = true
+    destination.setServing(false)
     log.info({ signal }, 'shutting down: draining requests, then closing the database')
     const timer = setTimeout(() => {
       log.error('shutdown took longer than 10 s; exiting')
@@ -150,6 +150,7 @@ async function main () {
 
   await server.listen({ port: config.PORT, host: config.HOST })
   log.info({ elapsedMs: elapsedMs() }, 'ready')
+  destination.setServing(true)
 }
 
 main().catch((err: unknown) => {
