@@ -62,8 +62,6 @@ async function main () {
   const options = buildOptions(config)
   // Log lines go to stdout; request lines in blocks while serving (see log-destination.ts).
   const destination = createLogDestination()
-  process.on('exit', () => destination.flushSync())
-  process.on('uncaughtExceptionMonitor', () => destination.flushSync()) // a crash skips 'exit'
   if (typeof options.logger === 'object') options.logger = { ...options.logger, ...destination.options }
   const server = Fastify({ ...options, return503OnClosing: false })
   const log = server.log

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import pino from 'pino'
 import t from 'tap'
 import { createLogDestination } from '../src/lib/log-destination.ts'
@@ -52,7 +54,7 @@ t.test('while serving, info lines are held until a block is full; warnings and e
   t.equal(written().at(-1), 'shutting down', 'shutdown lines are written at once again')
 })
 
-t.test('held lines are written after the flush interval, and by flushSync on exit', async (t) => {
+t.test('held lines are written after the flush interval, and by flushSync', async (t) => {
   const { log, destination, written, close } = fileLogger(50)
   t.teardown(close)
   destination.setServing(true)
@@ -62,6 +64,33 @@ t.test('held lines are written after the flush interval, and by flushSync on exi
   t.same(written(), ['quiet request'], 'written by the periodic flush')
 
   log.info('last request')
-  destination.flushSync()
+  destination.options.stream.flushSync()
   t.same(written(), ['quiet request', 'last request'], 'flushSync writes what is held')
+})
+
+t.test('what is held is written when the process ends, exits or crashes', async (t) => {
+  const module = new URL('../src/lib/log-destination.ts', import.meta.url).href
+  const run = async (ending: string) => {
+    const script = `
+      import pino from 'pino'
+      import { createLogDestination } from '${module}'
+      const destination = createLogDestination()
+      const log = pino({ hooks: destination.options.hooks }, destination.options.stream)
+      destination.setServing(true)
+      log.info('held request line')
+      ${ending}`
+    const child = promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: path.dirname(new URL(import.meta.url).pathname) })
+    const { stdout, stderr, code } = await child.then((r) => ({ ...r, code: 0 }), (err: { stdout: string, stderr: string, code: number }) => err)
+    return { lines: stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l).msg as string), stderr, code }
+  }
+  const [ended, exited, crashed] = await Promise.all([
+    run(''),
+    run('process.exit(3)'),
+    run("throw new Error('boom')")
+  ])
+  t.same(ended.lines, ['held request line'], 'the event loop ends: written')
+  t.same({ lines: exited.lines, code: exited.code }, { lines: ['held request line'], code: 3 }, 'process.exit(): written')
+  t.same(crashed.lines, ['held request line'], 'an uncaught exception: written')
+  t.equal(crashed.code, 1)
+  t.match(crashed.stderr, /boom/)
 })
