@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import v8 from 'node:v8'
 import type { Database } from './db/client.ts'
+import { createEmbedded } from './db/embedded.ts'
 
 /**
  * The embedded database, opening from the same variables the configuration reads
@@ -30,7 +31,7 @@ const early = await (async () => {
     const { PGlite } = await import('@electric-sql/pglite')
     const creating = !existsSync(path.join(dir, 'PG_VERSION'))
     mkdirSync(dir, { recursive: true })
-    const open = PGlite.create(dir)
+    const open = createEmbedded(PGlite, dir)
     open.catch(() => {}) // awaited in main(); a failure surfaces there
     return { dataDir, creating, open }
   } catch {

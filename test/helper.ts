@@ -3,7 +3,6 @@ import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PGlite } from '@electric-sql/pglite'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import pino from 'pino'
@@ -149,7 +148,7 @@ export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ data
   const template = await pgliteTemplate(flavour)
   const dir = path.join(os.tmpdir(), 'indicator-registry-tests', `db-${unique}`)
   await cp(template, dir, { recursive: true })
-  const database = await openDatabase({ dataDir: dir, logger: silent, pglite: await PGlite.create(dir) })
+  const database = await openDatabase({ dataDir: dir, logger: silent })
   return {
     database,
     drop: async () => {

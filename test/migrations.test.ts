@@ -11,6 +11,7 @@ import pg from 'pg'
 import pino from 'pino'
 import t from 'tap'
 import { migrationsFolder, openDatabase, queryRows, type Database } from '../src/db/client.ts'
+import { createEmbedded } from '../src/db/embedded.ts'
 import { createChangesRepository } from '../src/modules/changes/changes.repository.ts'
 
 // Upgrading a database that already holds data: migration 0006 turns the feed's one row
@@ -54,7 +55,7 @@ if (databaseUrl !== undefined && databaseUrl !== '') {
   })
 } else {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ir-migrations-db-'))
-  const pglite = await PGlite.create(dir)
+  const pglite = await createEmbedded(PGlite, dir)
   await migratePglite(drizzlePglite(pglite), { migrationsFolder: older })
   database = await openDatabase({ dataDir: dir, logger: silent, pglite })
   t.teardown(async () => {

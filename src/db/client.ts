@@ -10,6 +10,7 @@ import pg from 'pg'
 import { fromRoot } from '../paths.ts'
 import type { Logger } from 'pino'
 import { schema } from './schema.ts'
+import { createEmbedded } from './embedded.ts'
 
 export type Schema = typeof schema
 /** What repositories take: the database or a transaction on it, whichever driver. */
@@ -93,7 +94,7 @@ async function openPglite (options: DatabaseOptions): Promise<Database> {
   if (client === undefined) {
     const dir = path.resolve(options.dataDir)
     await mkdir(dir, { recursive: true })
-    client = await PGlite.create(dir)
+    client = await createEmbedded(PGlite, dir)
   }
   const pglite = client
   const db = drizzlePglite(pglite, { schema }) as unknown as Db

@@ -11,6 +11,7 @@ import {
   assertNothingLost, badFailures, createFixtures, freePort, newAdminToken, now, request, sleep, startService, startWriters,
   stopService, tally, type Service, type Writers
 } from './harness.ts'
+import { createEmbedded } from '../../src/db/embedded.ts'
 
 t.test('kill -9 during imports on the embedded database', async (t) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ir-faults-pglite-'))
@@ -46,7 +47,7 @@ t.test('kill -9 during imports on the embedded database', async (t) => {
     const last = await stopService(service)
     t.same({ code: last.code, signal: last.signal }, { code: 0, signal: null }, 'a SIGTERM closes it cleanly')
 
-    const db = await PGlite.create(dataDir)
+    const db = await createEmbedded(PGlite, dataDir)
     try {
       await assertNothingLost(t, writers, async (text) => (await db.query<Record<string, unknown>>(text)).rows)
     } finally {
