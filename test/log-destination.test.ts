@@ -66,6 +66,10 @@ t.test('held lines are written after the flush interval, and by flushSync', asyn
   log.info('last request')
   destination.options.stream.flushSync()
   t.same(written(), ['quiet request', 'last request'], 'flushSync writes what is held')
+
+  log.info('flushed request')
+  await new Promise<void>((resolve, reject) => log.flush((err) => err ? reject(err) : resolve()))
+  t.same(written(), ['quiet request', 'last request', 'flushed request'], 'logger.flush(cb) writes what is held, then calls back')
 })
 
 t.test('what is held is written when the process ends, exits or crashes', async (t) => {

@@ -9,8 +9,8 @@ export const LOG_FLUSH_MS = 1000
 /** What pino writes its lines to: holds them in blocks in front of a synchronous sonic-boom. */
 export interface BlockStream extends EventEmitter {
   write: (line: string) => boolean
-  /** Hands what is held to the file descriptor now. */
-  flush: () => void
+  /** Hands what is held to the file descriptor now (pino's `logger.flush(cb)` passes a callback). */
+  flush: (cb?: (err?: Error) => void) => void
   /** Same as flush (the descriptor is written synchronously); pino.final and tests call it. */
   flushSync: () => void
   /** Writes what is held, stops the periodic flush and closes the descriptor ('close' follows). */
@@ -71,7 +71,10 @@ export function createLogDestination ({ fd = 1, blockBytes = LOG_BLOCK_BYTES, fl
       if (heldLength >= blockBytes) flush()
       return true
     },
-    flush,
+    flush (cb?: (err?: Error) => void) {
+      flush()
+      cb?.()
+    },
     flushSync: flush,
     destroy () {
       flush()
