@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -97,4 +97,32 @@ t.test('what is held is written when the process ends, exits or crashes', async 
   t.same(crashed.lines, ['held request line'], 'an uncaught exception: written')
   t.equal(crashed.code, 1)
   t.match(crashed.stderr, /boom/)
+})
+
+t.test('a closed stdout (EPIPE) stops the logging, not the process', async (t) => {
+  // A log collector that goes away must not take the service with it: as pino's own
+  // destination does, lines written after EPIPE are dropped and the process carries on.
+  const module = new URL('../src/lib/log-destination.ts', import.meta.url).href
+  const script = `
+    import pino from 'pino'
+    import { createLogDestination } from '${module}'
+    const destination = createLogDestination()
+    const log = pino({ hooks: destination.options.hooks }, destination.options.stream)
+    setTimeout(() => {
+      log.info('nobody reads this')
+      destination.setServing(true)
+      for (let i = 0; i < 500; i++) log.info({ i }, 'request line')
+      log.warn('nor this')
+      process.stderr.write('still running')
+    }, 200)`
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: path.dirname(new URL(import.meta.url).pathname),
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  child.stdout.destroy() // the reader goes away before the first line
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+  const [code] = await once(child, 'exit') as [number | null]
+  t.equal(code, 0, stderr)
+  t.match(stderr, /still running$/)
 })

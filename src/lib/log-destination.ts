@@ -100,7 +100,9 @@ export function createLogDestination ({ fd = 1, blockBytes = LOG_BLOCK_BYTES, fl
     process.off('uncaughtExceptionMonitor', flushOnExit)
     stream.emit('close')
   })
-  sonic.on('error', (err) => stream.emit('error', err))
+  // Write errors stay sonic-boom's as pino.destination sets it up: on EPIPE (the reader of
+  // stdout went away) it turns its own writes into no-ops and the service carries on without
+  // a log; any other error is thrown from the write, as with pino's default destination.
 
   return {
     options: {
