@@ -12,6 +12,7 @@ import regionsRoutes from './modules/regions/regions.routes.ts'
 import rollupRoutes from './modules/rollup/rollup.routes.ts'
 import valuesRoutes from './modules/values/values.routes.ts'
 import tokensRoutes from './modules/tokens/tokens.routes.ts'
+import { logRequest } from './lib/request-log.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
 import database from './plugins/database.ts'
 import metrics from './plugins/metrics.ts'
@@ -60,7 +61,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   // (Fastify's own request logging, turned off in options.ts, writes two: on arrival and
   // on completion). Routes with a higher logLevel (probes, /metrics) are not logged.
   fastify.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    logRequest(request, reply)
     done()
   })
 

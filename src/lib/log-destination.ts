@@ -68,7 +68,9 @@ export function createLogDestination ({ fd = 1, blockBytes = LOG_BLOCK_BYTES, fl
     write (line: string) {
       held.push(line)
       heldLength += line.length
-      if (heldLength >= blockBytes) flush()
+      // Not serving (starting, stopping): every line at once. The request line is written
+      // here without pino's log method (src/lib/request-log.ts), so this is decided here.
+      if (!serving || heldLength >= blockBytes) flush()
       return true
     },
     flush (cb?: (err?: Error) => void) {
@@ -110,7 +112,7 @@ export function createLogDestination ({ fd = 1, blockBytes = LOG_BLOCK_BYTES, fl
       hooks: {
         logMethod (args, method, level) {
           method.apply(this, args)
-          if (!serving || level > pino.levels.values.info!) flush()
+          if (level > pino.levels.values.info!) flush()
         }
       }
     },

@@ -63,6 +63,32 @@ function findBadText (value: unknown, path: string, depth = 0): string | undefin
   return undefined
 }
 
+/**
+ * The security headers an API that answers JSON sends on every response, as OWASP's REST
+ * Security Cheat Sheet lists them: a Content-Security-Policy that allows nothing and no
+ * framing, HSTS, nosniff, X-Frame-Options DENY, and Cross-Origin-Resource-Policy (no other
+ * site may load a response as a script or an image). Helmet's headers that only act on an
+ * HTML page a browser renders (Referrer-Policy, X-DNS-Prefetch-Control, X-Download-Options,
+ * Origin-Agent-Cluster, X-Permitted-Cross-Domain-Policies, X-XSS-Protection and the
+ * cross-origin opener and embedder policies) are off: they did nothing for a JSON answer and
+ * were seven headers, some 220 bytes, on every response, which the service, the kernel and
+ * the client all handle (issue #7, read path: about 3% of the point read's throughput under
+ * load, bench/README.md). The Swagger UI's pages set their own policy (staticCSP in the
+ * openapi plugin).
+ */
+export const API_HEADERS = {
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  xFrameOptions: { action: 'deny' },
+  crossOriginEmbedderPolicy: false,
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false
+} as const satisfies Parameters<typeof helmet>[0]
+
 /** The headers helmet's middleware sets (with this configuration they never vary by request). */
 export function securityHeaders (): Record<string, string> {
   const headers: Record<string, string> = {}
@@ -71,7 +97,7 @@ export function securityHeaders (): Record<string, string> {
     removeHeader (name: string) { delete headers[name.toLowerCase()] }
   }
   let done = false
-  helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false })({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
+  helmet(API_HEADERS)({} as IncomingMessage, response as unknown as ServerResponse, (err?: unknown) => {
     if (err !== undefined) throw err
     done = true
   })
@@ -85,12 +111,10 @@ export function securityHeaders (): Record<string, string> {
  * as problem+json.
  */
 export default fp<HardeningOptions>(async (app, opts) => {
-  // Helmet's security headers on every answer, errors included. An API answers JSON: no
-  // page to protect with a CSP except the Swagger UI, which sets its own (staticCSP in the
-  // openapi plugin). They never vary, so helmet works them out once and each reply gets them
-  // through Fastify (issue #7, read path: running helmet's middleware on every request set
-  // them on Node's response one by one, which also took Node's writeHead off its fast path:
-  // some 20% of a point read's CPU).
+  // The security headers (API_HEADERS) on every answer, errors included. They never vary,
+  // so helmet works them out once and each reply gets them through Fastify (issue #7, read
+  // path: running helmet's middleware on every request set them on Node's response one by
+  // one, which also took Node's writeHead off its fast path: some 20% of a point read's CPU).
   const headers = securityHeaders()
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers)

@@ -92,7 +92,7 @@ export default fp(async (app) => {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }
   })
-  // staticCSP: the UI pages carry their own Content-Security-Policy (helmet's is off for JSON).
+  // staticCSP: the UI pages carry their own Content-Security-Policy (the API's allows nothing).
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
