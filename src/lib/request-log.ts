@@ -25,10 +25,10 @@ const json = JSON.stringify
  *
  * Why (issue #7, read path): the line is written for every request, and pino's general path
  * for it (a serializer object per key, `JSON.stringify` of each, a generic loop over the
- * keys, the rest-argument arrays of the log method and its hook) was the largest single part
- * of what the service does on top of a bare route: removing the line altogether gave the
- * point read some 8-11% more throughput (bench/README.md). The response time is rounded to
- * the microsecond (pino would print 17 significant digits).
+ * keys, the rest-argument arrays of the log method and its hook) cost about 3% of the point
+ * read's throughput under load; what the line costs now is the kernel writing its bytes
+ * (bench/README.md, session 8). The response time is rounded to the microsecond (pino would
+ * print 17 significant digits).
  *
  * Loggers configured in ways this does not reproduce (a `mixin`, `formatters.log`, a
  * message prefix, a destination that wants pino's metadata such as pino.multistream) get the
