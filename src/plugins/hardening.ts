@@ -76,7 +76,7 @@ function findBadText (value: unknown, path: string, depth = 0): string | undefin
  * load, bench/README.md). The Swagger UI's pages set their own policy (staticCSP in the
  * openapi plugin).
  */
-export const API_HEADERS = {
+const API_HEADERS = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   xFrameOptions: { action: 'deny' },
   crossOriginEmbedderPolicy: false,
