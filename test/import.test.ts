@@ -1,6 +1,7 @@
 import t from 'tap'
 import { pgClientOf } from '../src/db/client.ts'
 import { writeTransaction } from '../src/db/transaction.ts'
+import { IMPORT_SEGMENT_ROWS, keyAsSent } from '../src/modules/imports/imports.service.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 const app = await build(t)
@@ -234,7 +235,7 @@ t.test('text with tabs, line breaks, backslashes and a literal \\N survives the 
 })
 
 t.test('on PostgreSQL an import transaction can reach its connection for COPY', async (t) => {
-  // writeValues falls back to the upsert when it finds no pg connection, which would pass
+  // The bulk writer falls back to the upsert when it finds no pg connection, which would pass
   // every other test while losing COPY's speed: this is where that would show.
   const onPg = app.database.driver === 'pg'
   await writeTransaction(app.db, 'test', async (tx) => {
@@ -246,4 +247,98 @@ t.test('on PostgreSQL an import transaction can reach its connection for COPY', 
     }
   })
   t.equal(pgClientOf(app.db), undefined, 'never the pool')
+})
+
+// The rows of an import are checked and written IMPORT_SEGMENT_ROWS at a time, in natural-key
+// order (keyAsSent), the database writing one segment while the next is checked.
+const sortedByKey = (rows: Array<Record<string, unknown>>) => [...rows].sort((a, b) => (keyAsSent(a) < keyAsSent(b) ? -1 : keyAsSent(a) > keyAsSent(b) ? 1 : 0))
+/** The feed's entries after `cursor` (all of them for null), and the cursor to go on from. */
+const feedSince = async (cursor: string | null) => {
+  const items: Array<{ entity: string, key: string, revision: number }> = []
+  for (;;) {
+    const page = json(await app.inject(`/v1/changes?limit=1000${cursor !== null ? `&after=${cursor}` : ''}`))
+    items.push(...page.items)
+    cursor = page.nextCursor
+    if (page.hasMore !== true) return { items, cursor }
+  }
+}
+const categories = ['visual', 'hearing', 'speech', 'physical', 'intellectual', 'mental', 'multiple']
+/** n distinct rows of one indicator (three regions x 150 start years x 7 categories). */
+const distinctRows = (indicatorCode: string, n: number) => Array.from({ length: n }, (_, i) => row({
+  indicatorCode,
+  regionCode: ['330683', '331003', '331004'][i % 3],
+  fromYear: 1949 + Math.floor(i / 3) % 150,
+  year: 2100,
+  breakdown: { category: categories[Math.floor(i / 450) % 7] },
+  value: String(i)
+}))
+
+t.test('the key as sent is the natural key of every row that passes its checks', async (t) => {
+  const plan = json(await call(app, 'GET', '/v1/plans')).items[0]
+  const samples: Array<Record<string, unknown>> = [
+    row(),
+    row({ fromYear: 2019, year: 2021, breakdown: { category: 'mental', sex: 'female', grade: '1', area: 'rural' } }),
+    row({ breakdown: {}, status: 'provisional' }),
+    { kind: 'target', planId: plan.id, regionCode: '331003', indicatorCode: 'new-employment', year: 2025, value: '100', comparator: 'at-least' },
+    { kind: 'target', planId: plan.id, regionCode: '331003', indicatorCode: 'new-employment', fromYear: 2021, year: 2025, qualitative: '逐步提高', breakdown: { area: 'urban' } }
+  ]
+  const { loadReferences, checkValueRow, hasProblems } = await import('../src/modules/values/values.references.ts')
+  const { naturalKey } = await import('../src/modules/values/values.rules.ts')
+  const refs = await loadReferences(app.db, samples)
+  for (const sample of samples) {
+    const checked = checkValueRow(refs, sample as never, '')
+    t.notOk(hasProblems(checked), `${JSON.stringify(sample)} passes its checks`)
+    if (!hasProblems(checked)) t.equal(keyAsSent(sample), naturalKey(checked))
+  }
+  t.equal(keyAsSent(null), '', 'a row that is not an object has a key too (and is rejected by its checks)')
+})
+
+t.test('a stored key met after whole segments were streamed: COPY gives way to the upsert, nothing counted twice', async (t) => {
+  await createIndicator(app, { code: 'copy-late', min: 0, max: null })
+  const stored = row({ indicatorCode: 'copy-late', regionCode: '331004', fromYear: 2100, year: 2100, value: '1' })
+  t.match(json(await post([stored])), { created: 1 })
+  const fresh = distinctRows('copy-late', 2 * IMPORT_SEGMENT_ROWS + 500)
+  const changed = { ...stored, value: '2' }
+  t.equal(sortedByKey([...fresh, changed]).at(-1), changed, 'the stored key sorts after every new one')
+
+  const before = (await feedSince(null)).cursor
+  const res = await post([changed, ...fresh])
+  t.equal(res.statusCode, 200, res.body)
+  t.match(json(res), { received: fresh.length + 1, created: fresh.length, updated: 1, unchanged: 0, rejected: 0 })
+  const values = await collect(app, '/v1/values?indicator=copy-late&from=1949&to=2100&breakdown=*')
+  t.equal(values.length, fresh.length + 1, 'each row once')
+  t.ok(values.every((v: { revision: number, fromYear: number }) => v.revision === (v.fromYear === 2100 ? 2 : 1)), 'one revision per new row, two for the updated one')
+  t.match(values.find((v: { fromYear: number }) => v.fromYear === 2100), { value: '2' })
+  const { items: feed } = await feedSince(before)
+  const keys = feed.filter((c: { entity: string }) => c.entity === 'value').map((c: { key: string, revision: number }) => `${c.key}@${c.revision}`)
+  t.equal(new Set(keys).size, fresh.length + 1, 'one feed entry per written value, none from the failed COPY')
+  t.match(json(await post(fresh)), { created: 0, unchanged: fresh.length }, 'sent again: all unchanged')
+})
+
+t.test('rows sharing a key where one segment would end are both found', async (t) => {
+  await createIndicator(app, { code: 'segment-edge', min: 0, max: null })
+  const rows = sortedByKey(distinctRows('segment-edge', IMPORT_SEGMENT_ROWS + 200))
+  // The rows at sorted positions SEGMENT-1 and SEGMENT share a key: the segment is extended.
+  rows[IMPORT_SEGMENT_ROWS] = { ...rows[IMPORT_SEGMENT_ROWS - 1], value: '7' }
+  const sent = [...rows].reverse()
+  const res = await post(sent, '?mode=partial')
+  t.equal(res.statusCode, 200, res.body)
+  t.match(json(res), { received: rows.length, created: rows.length - 2, rejected: 2 })
+  t.same(json(res).errors.map((e: { row: number, code: string }) => e.code), ['duplicate-key', 'duplicate-key'])
+  t.same(json(res).errors.map((e: { row: number }) => e.row), [sent.length - IMPORT_SEGMENT_ROWS, sent.length - IMPORT_SEGMENT_ROWS + 1])
+  t.equal((await collect(app, '/v1/values?indicator=segment-edge&from=1949&to=2100&breakdown=*')).length, rows.length - 2)
+})
+
+t.test('two concurrent imports sharing keys: each key stored once, counts add up', async (t) => {
+  await createIndicator(app, { code: 'concurrent-import', min: 0, max: null })
+  const all = distinctRows('concurrent-import', 3000)
+  const first = all.slice(0, 2000)
+  const second = [...all.slice(1000, 3000)].reverse()
+  const [a, b] = await Promise.all([post(first), post(second)])
+  t.equal(a.statusCode, 200, a.body)
+  t.equal(b.statusCode, 200, b.body)
+  const created = json(a).created + json(b).created
+  t.equal(created, 3000, 'every key created once')
+  t.equal(json(a).unchanged + json(b).unchanged, 1000, 'the shared keys are unchanged for the import that came second')
+  t.equal((await collect(app, '/v1/values?indicator=concurrent-import&from=1949&to=2100&breakdown=*')).length, 3000)
 })

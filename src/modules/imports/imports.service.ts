@@ -4,20 +4,24 @@ import type { FieldError } from '../../lib/errors.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
 import { createValidators, lazyValidator } from '../../plugins/validation.ts'
 import { assertWritable } from '../tokens/scope.ts'
-import { checkValueRows } from '../values/values.references.ts'
-import { naturalKey, type ValueData, type ValueInput } from '../values/values.rules.ts'
+import { checkValueRow, hasProblems, loadReferences, type References } from '../values/values.references.ts'
+import type { ValueData, ValueInput } from '../values/values.rules.ts'
 import { ValueCreate } from '../values/values.schemas.ts'
-import { writeValues } from '../values/values.upsert.ts'
+import { createBulkWriter } from '../values/values.upsert.ts'
 import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
 
-/** Rows per COPY or upsert statement. */
-const BATCH = 5000
+/**
+ * Rows checked before they are handed to the writer. The checks of the next rows (schema,
+ * references, rules: the service's CPU) run while the database writes the ones before.
+ */
+export const IMPORT_SEGMENT_ROWS = 1000
 
 // The same strict validator as the body of POST /v1/values (no coercion, no unknown fields),
 // compiled on the first import rather than at every start (issue #7: some 80 ms of a restart).
 const validateRow = lazyValidator(() => createValidators().body.compile(ValueCreate))
 
-class DryRunRollback extends Error {}
+/** Rolls the write transaction back: a dry run, or an atomic import with rejected rows. */
+class Rollback extends Error {}
 
 export interface ImportOptions {
   dryRun: boolean
@@ -27,11 +31,32 @@ export interface ImportOptions {
 }
 
 /**
+ * A row's natural key from its fields as sent: for a row that passes the checks it is
+ * exactly naturalKey() of the row to store (an actual has no plan; fromYear defaults to
+ * year), so sorting by it puts rows sharing a key next to each other and the writes in
+ * natural-key order, before any row is checked. What it gives for a malformed row does not
+ * matter: such a row is rejected by its checks.
+ */
+export function keyAsSent (row: unknown): string {
+  if (typeof row !== 'object' || row === null) return ''
+  const r = row as Record<string, unknown>
+  const b = (typeof r.breakdown === 'object' && r.breakdown !== null ? r.breakdown : {}) as Record<string, unknown>
+  return [r.kind, r.kind === 'target' ? r.planId : null, r.regionCode, r.indicatorCode, r.fromYear ?? r.year, r.year, b.category, b.grade, b.sex, b.area]
+    .map((v) => (v === null || v === undefined ? '' : String(v))).join('|')
+}
+
+/**
  * Bulk upsert by natural key. Every row goes through the checks of a single write (schema,
  * references, indicator range, kind rules); rows sharing a key are all rejected. In atomic
  * mode one bad row means nothing is written; in partial mode the valid rows are written.
  * A dry run does everything, including the upsert, in a transaction that is rolled back, so
  * its counts are exactly what the real request would report.
+ *
+ * The rows are taken in natural-key order (keyAsSent), IMPORT_SEGMENT_ROWS at a time: each
+ * segment is checked and handed to the bulk writer, which streams it to the database while
+ * the next segment is checked (issue #7: one import stream used to check every row, then
+ * wait for the database, then answer). A segment never splits rows sharing a key, so
+ * duplicates are found within it.
  */
 export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], options: ImportOptions): Promise<ImportSummary> {
   // One row outside an editor's region refuses the whole request, whatever the mode.
@@ -42,19 +67,6 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
     rejected.add(index)
     errors.push({ ...e, row: index + 1 })
   }
-
-  const candidates: Array<{ index: number, input: ValueInput }> = []
-  raw.forEach((row, index) => {
-    if (validateRow(row)) {
-      candidates.push({ index, input: row as ValueInput })
-      return
-    }
-    for (const e of validateRow.errors ?? []) {
-      const params = e.params as Record<string, unknown>
-      const extra = e.keyword === 'additionalProperties' ? `/${String(params.additionalProperty)}` : e.keyword === 'required' ? `/${String(params.missingProperty)}` : ''
-      reject(index, { field: `${e.instancePath}${extra}`, code: e.keyword, message: e.keyword === 'additionalProperties' ? 'is not a known field' : e.message ?? 'is not valid' })
-    }
-  })
 
   const summary = (created: number, updated: number, unchanged: number): ImportSummary => {
     errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0))
@@ -71,59 +83,78 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
     }
   }
 
-  const run = async (tx: Db): Promise<ImportSummary> => {
-    // Errors come back with the 1-based position among the candidates: map it to the row.
-    const checked = await checkValueRows(tx, candidates.map((c) => c.input), () => '', true)
-    for (const e of checked.errors) {
-      const { row, ...rest } = e
-      reject(candidates[(row ?? 1) - 1]!.index, rest)
-    }
-    const valid: Array<{ index: number, data: ValueData, key: string }> = []
-    checked.rows.forEach((data, i) => {
-      if (data !== undefined) valid.push({ index: candidates[i]!.index, data, key: naturalKey(data) })
-    })
+  // A stable sort: rows sharing a key keep the order they were sent in.
+  const keys = raw.map(keyAsSent)
+  const order = raw.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
 
-    // Two rows with one key: which is right is unknowable, so all of them are refused.
-    const byKey = new Map<string, number[]>()
-    for (const v of valid) {
-      const list = byKey.get(v.key)
-      if (list === undefined) byKey.set(v.key, [v.index])
-      else list.push(v.index)
-    }
-    for (const indexes of byKey.values()) {
-      if (indexes.length < 2) continue
-      for (const index of indexes) {
-        reject(index, { field: '', code: 'duplicate-key', message: `rows ${indexes.map((i) => i + 1).join(', ')} have the same region, indicator, period, breakdown (and plan)` })
+  /** The row to store, or undefined when the row is rejected (its errors recorded). */
+  const check = (refs: References, index: number): ValueData | undefined => {
+    const row = raw[index]
+    if (!validateRow(row)) {
+      for (const e of validateRow.errors ?? []) {
+        const params = e.params as Record<string, unknown>
+        const extra = e.keyword === 'additionalProperties' ? `/${String(params.additionalProperty)}` : e.keyword === 'required' ? `/${String(params.missingProperty)}` : ''
+        reject(index, { field: `${e.instancePath}${extra}`, code: e.keyword, message: e.keyword === 'additionalProperties' ? 'is not a known field' : e.message ?? 'is not valid' })
       }
+      return undefined
     }
-    const writable = valid.filter((v) => !rejected.has(v.index))
-    if (options.mode === 'atomic' && rejected.size > 0) return summary(0, 0, 0)
+    const checked = checkValueRow(refs, row as ValueInput, '')
+    if (!hasProblems(checked)) return checked
+    for (const e of checked.errors) reject(index, e)
+    return undefined
+  }
 
-    // A stable order keeps concurrent imports from locking the same rows in opposite orders.
-    const rows = writable.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((v) => v.data)
-    let created = 0
-    let updated = 0
-    let unchanged = 0
-    const state = { copy: true }
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const counts = await writeValues(tx, rows.slice(i, i + BATCH), state)
-      created += counts.created
-      updated += counts.updated
-      unchanged += counts.unchanged
+  const run = async (tx: Db): Promise<ImportSummary> => {
+    const refs = await loadReferences(tx, raw)
+    const writer = createBulkWriter(tx)
+    try {
+      for (let start = 0; start < order.length;) {
+        let end = Math.min(start + IMPORT_SEGMENT_ROWS, order.length)
+        while (end < order.length && keys[order[end]!] === keys[order[end - 1]!]) end++
+        const segment: ValueData[] = []
+        for (let first = start; first < end;) {
+          let last = first + 1
+          while (last < end && keys[order[last]!] === keys[order[first]!]) last++
+          // Rows [first, last) share a key as sent; those that pass their checks share a
+          // natural key. Two of them: which is right is unknowable, so all are refused.
+          const valid: Array<{ index: number, data: ValueData }> = []
+          for (let p = first; p < last; p++) {
+            const data = check(refs, order[p]!)
+            if (data !== undefined) valid.push({ index: order[p]!, data })
+          }
+          if (valid.length === 1) segment.push(valid[0]!.data)
+          if (valid.length > 1) {
+            const rows = valid.map((v) => v.index + 1).sort((a, b) => a - b).join(', ')
+            for (const v of valid) reject(v.index, { field: '', code: 'duplicate-key', message: `rows ${rows} have the same region, indicator, period, breakdown (and plan)` })
+          }
+          first = last
+        }
+        // Atomic: after the first rejected row nothing more is written (all is rolled back),
+        // but every row is still checked so that the answer lists all of them.
+        if (options.mode === 'atomic' && rejected.size > 0) await writer.abandon()
+        else await writer.write(segment)
+        start = end
+        // Let other requests (and the database's answers) in between two segments.
+        if (start < order.length) await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+      if (options.mode === 'atomic' && rejected.size > 0) return summary(0, 0, 0)
+      const counts = await writer.finish()
+      return summary(counts.created, counts.updated, counts.unchanged)
+    } catch (err) {
+      await writer.abandon().catch(() => {})
+      throw err
     }
-    return summary(created, updated, unchanged)
   }
 
   let result: ImportSummary | undefined
   try {
     await writeTransaction(db, ctx.actor, async (tx) => {
       result = await run(tx)
-      if (options.dryRun) throw new DryRunRollback()
-      if (options.mode === 'atomic' && result.rejected > 0) return
+      if (options.dryRun || (options.mode === 'atomic' && result.rejected > 0)) throw new Rollback()
       if (options.beforeCommit !== undefined) await options.beforeCommit(tx, result)
     })
   } catch (err) {
-    if (!(err instanceof DryRunRollback)) throw err
+    if (!(err instanceof Rollback)) throw err
   }
   return result!
 }

@@ -16,68 +16,124 @@ export interface CheckedRows {
   code?: ApiError['code']
 }
 
+/** What a batch of values refers to: its indicators, plans and regions, looked up once. */
+export interface References {
+  indicators: Map<string, IndicatorRow>
+  plans: Map<string, PlanRow>
+  /** The region codes named by the batch that exist. */
+  regions: Set<string>
+  /** For each plan named, the batch's regions that are its region or lie below it. */
+  insidePlan: Map<string, Set<string>>
+}
+
+/** The failure of one value: the catalogue code of its first problem and every problem. */
+export interface RowProblems { code: ApiError['code'], errors: FieldError[] }
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+
 /**
- * Checks a batch of values against what they refer to, with one query per kind of
- * reference however many values there are: indicators exist (and bound the value),
- * regions exist, and a target lies inside its plan's region and years. Errors carry the
- * input's JSON pointer and, with `rowNumbers`, its 1-based row.
+ * Looks up what a batch of values refers to, with one query per kind of reference however
+ * many values there are. Takes the rows as sent, before any validation (a bulk import checks
+ * each row later, as it writes): only codes that are strings are looked up.
  */
-export async function checkValueRows (db: Db, inputs: ValueInput[], pointer: (i: number) => string, rowNumbers: boolean): Promise<CheckedRows> {
-  const indicatorCodes = [...new Set(inputs.map((i) => i.indicatorCode))]
-  const planIds = [...new Set(inputs.flatMap((i) => (i.planId != null ? [i.planId] : [])))]
-  const regionCodes = [...new Set(inputs.map((i) => i.regionCode))]
+export async function loadReferences (db: Db, rows: readonly unknown[]): Promise<References> {
+  const indicatorCodes = new Set<string>()
+  const regionCodes = new Set<string>()
+  const regionsByPlan = new Map<string, Set<string>>()
+  for (const row of rows) {
+    if (typeof row !== 'object' || row === null) continue
+    const { indicatorCode, regionCode, planId } = row as Record<string, unknown>
+    const indicator = text(indicatorCode)
+    const region = text(regionCode)
+    const plan = text(planId)
+    if (indicator !== undefined) indicatorCodes.add(indicator)
+    if (region !== undefined) regionCodes.add(region)
+    if (plan !== undefined) {
+      const codes = regionsByPlan.get(plan) ?? new Set<string>()
+      if (region !== undefined) codes.add(region)
+      regionsByPlan.set(plan, codes)
+    }
+  }
   const regionsRepo = createRegionsRepository(db)
 
   // One after another: inside a transaction `db` is a single connection, and pg deprecates
   // (pg@9 refuses) a query sent while another is still running on the same client.
   // Codes are bound as one array parameter: a batch may name tens of thousands of regions.
-  const indicatorRows = indicatorCodes.length > 0 ? await db.select().from(indicators).where(sql`${indicators.code} = any(${sql.param(indicatorCodes)}::text[])`) : []
-  const planRows = planIds.length > 0 ? await db.select().from(plans).where(sql`${plans.id} = any(${sql.param(planIds)}::text[])`) : []
-  const existingRegions = await regionsRepo.existing(regionCodes)
-  const indicatorMap = new Map<string, IndicatorRow>(indicatorRows.map((r) => [r.code, r]))
-  const planMap = new Map<string, PlanRow>(planRows.map((r) => [r.id, r]))
+  const indicatorRows = indicatorCodes.size > 0 ? await db.select().from(indicators).where(sql`${indicators.code} = any(${sql.param([...indicatorCodes])}::text[])`) : []
+  const planRows = regionsByPlan.size > 0 ? await db.select().from(plans).where(sql`${plans.id} = any(${sql.param([...regionsByPlan.keys()])}::text[])`) : []
+  const existingRegions = await regionsRepo.existing([...regionCodes])
   const insidePlan = new Map<string, Set<string>>()
   for (const plan of planRows) {
-    const codes = [...new Set(inputs.filter((i) => i.planId === plan.id).map((i) => i.regionCode))]
-    insidePlan.set(plan.id, await regionsRepo.within(plan.regionCode, codes))
+    insidePlan.set(plan.id, await regionsRepo.within(plan.regionCode, [...regionsByPlan.get(plan.id)!]))
   }
+  return {
+    indicators: new Map(indicatorRows.map((r) => [r.code, r])),
+    plans: new Map(planRows.map((r) => [r.id, r])),
+    regions: existingRegions,
+    insidePlan
+  }
+}
 
+/**
+ * Checks one schema-valid value against what it refers to (its region exists, a target lies
+ * inside its plan's region and years) and the design's rules (toValueData: the indicator
+ * exists and bounds the value, kind rules), and turns it into the row to store. `prefix` is
+ * the value's JSON pointer in the request.
+ */
+export function checkValueRow (refs: References, input: ValueInput, prefix: string): ValueData | RowProblems {
   const errors: FieldError[] = []
   let code: ApiError['code'] | undefined
-  const rows: Array<ValueData | undefined> = inputs.map((input, i) => {
-    const prefix = pointer(i)
-    const row = rowNumbers ? { row: i + 1 } : {}
-    let failed = false
-    const fail = (c: ApiError['code'], e: FieldError[]) => {
-      code ??= c
-      failed = true
-      errors.push(...e.map((x) => ({ ...row, ...x })))
-    }
-    if (!existingRegions.has(input.regionCode)) {
-      fail('REFERENCE_NOT_FOUND', [{ field: `${prefix}/regionCode`, code: 'not-found', message: `no region has code ${input.regionCode}` }])
-    }
-    if (input.kind === 'target' && input.planId != null) {
-      const plan = planMap.get(input.planId)
-      if (plan === undefined) {
-        fail('REFERENCE_NOT_FOUND', [{ field: `${prefix}/planId`, code: 'not-found', message: `no plan has id ${input.planId}` }])
-      } else {
-        if (existingRegions.has(input.regionCode) && insidePlan.get(plan.id)?.has(input.regionCode) !== true) {
-          fail('TARGET_OUTSIDE_PLAN', [{ field: `${prefix}/regionCode`, code: 'outside-plan', message: `${input.regionCode} is not ${plan.regionCode} or a region below it` }])
-        }
-        const fromYear = input.fromYear ?? input.year
-        if (fromYear < plan.startYear || input.year > plan.endYear) {
-          fail('TARGET_OUTSIDE_PLAN', [{ field: `${prefix}/year`, code: 'outside-plan', message: `period ${fromYear}-${input.year} is not within the plan's years ${plan.startYear}-${plan.endYear}` }])
-        }
+  const fail = (c: ApiError['code'], e: FieldError[]) => {
+    code ??= c
+    errors.push(...e)
+  }
+  const regionExists = refs.regions.has(input.regionCode)
+  if (!regionExists) {
+    fail('REFERENCE_NOT_FOUND', [{ field: `${prefix}/regionCode`, code: 'not-found', message: `no region has code ${input.regionCode}` }])
+  }
+  if (input.kind === 'target' && input.planId != null) {
+    const plan = refs.plans.get(input.planId)
+    if (plan === undefined) {
+      fail('REFERENCE_NOT_FOUND', [{ field: `${prefix}/planId`, code: 'not-found', message: `no plan has id ${input.planId}` }])
+    } else {
+      if (regionExists && refs.insidePlan.get(plan.id)?.has(input.regionCode) !== true) {
+        fail('TARGET_OUTSIDE_PLAN', [{ field: `${prefix}/regionCode`, code: 'outside-plan', message: `${input.regionCode} is not ${plan.regionCode} or a region below it` }])
+      }
+      const fromYear = input.fromYear ?? input.year
+      if (fromYear < plan.startYear || input.year > plan.endYear) {
+        fail('TARGET_OUTSIDE_PLAN', [{ field: `${prefix}/year`, code: 'outside-plan', message: `period ${fromYear}-${input.year} is not within the plan's years ${plan.startYear}-${plan.endYear}` }])
       }
     }
-    try {
-      const data = toValueData(input, indicatorMap.get(input.indicatorCode), prefix)
-      return failed ? undefined : data
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e
-      fail(e.code, e.errors ?? [])
-      return undefined
-    }
+  }
+  try {
+    const data = toValueData(input, refs.indicators.get(input.indicatorCode), prefix)
+    return code === undefined ? data : { code, errors }
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e
+    fail(e.code, e.errors ?? [])
+    return { code: code!, errors }
+  }
+}
+
+/** Whether checkValueRow found problems rather than a row to store. */
+export function hasProblems (checked: ValueData | RowProblems): checked is RowProblems {
+  return 'errors' in checked
+}
+
+/**
+ * Checks a batch of schema-valid values (loadReferences, then checkValueRow for each).
+ * Errors carry the input's JSON pointer and, with `rowNumbers`, its 1-based row.
+ */
+export async function checkValueRows (db: Db, inputs: ValueInput[], pointer: (i: number) => string, rowNumbers: boolean): Promise<CheckedRows> {
+  const refs = await loadReferences(db, inputs)
+  const errors: FieldError[] = []
+  let code: ApiError['code'] | undefined
+  const rows = inputs.map((input, i) => {
+    const checked = checkValueRow(refs, input, pointer(i))
+    if (!hasProblems(checked)) return checked
+    code ??= checked.code
+    errors.push(...checked.errors.map((e) => (rowNumbers ? { row: i + 1, ...e } : e)))
+    return undefined
   })
   return { rows, errors, code }
 }

@@ -1,5 +1,6 @@
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import type { Writable } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import type pg from 'pg'
 import { sql } from 'drizzle-orm'
 import { from as copyFrom } from 'pg-copy-streams'
 import { pgClientOf, queryRows, type Db } from '../../db/client.ts'
@@ -57,35 +58,134 @@ export async function upsertValues (db: Db, rows: ValueData[]): Promise<UpsertCo
   return { created, updated, unchanged: rows.length - created - updated }
 }
 
-/** How a bulk write goes on: `copy` until a batch meets a key that is already stored. */
-export interface BulkWriteState { copy: boolean }
+/** Rows per COPY or upsert statement of a bulk write. */
+export const BULK_STATEMENT_ROWS = 5000
 
 /**
- * Writes a batch of checked values inside the caller's transaction. On PostgreSQL a batch
- * is first tried as `COPY` into the table (PostgreSQL's multi-row insert path, about 30%
- * less database time than the upsert statement for new rows), inside a savepoint: when any
- * of its keys is already stored (or is stored meanwhile by a concurrent writer), the COPY
- * fails on the unique key, is rolled back to the savepoint, and the batch (and every later
- * batch of the same request, `state.copy`) goes through the upsert statement instead. So a
- * first load of new values runs at COPY speed and a re-sent file costs one failed COPY
- * (usually at its first row) more than before. Rows must be in natural-key order, as for
- * the upsert: concurrent writers then meet their keys in the same order (no deadlock).
+ * Writes checked values for a bulk import, inside the caller's transaction, as they are
+ * handed over (`write`, in natural-key order), so that the database works on the first rows
+ * while the caller still checks the next ones.
+ *
+ * On PostgreSQL the rows go into a `COPY` into the table (PostgreSQL's multi-row insert
+ * path, about 30% less database time than the upsert statement for new rows), streamed as
+ * they come, at most BULK_STATEMENT_ROWS per statement, each inside a savepoint. When any
+ * key of a statement is already stored (or is stored meanwhile by a concurrent writer), the
+ * COPY fails on the unique key and is rolled back to its savepoint; its rows, and every later
+ * row of the same writer, then go through the upsert statement instead. So a first load of
+ * new values runs at COPY speed and a re-sent file costs one failed COPY (usually at its
+ * first row). Rows must come in natural-key order, as for the upsert: concurrent writers
+ * then meet their keys in the same order (no deadlock).
  * The embedded database has no COPY from a client stream: it always takes the upsert.
+ *
+ * `finish` writes what is left and answers the counts. `abandon` stops a COPY under way
+ * (the caller then rolls the transaction back); after an error of `write` or `finish` the
+ * writer has already abandoned it. Either way the connection is free for the next statement.
  */
-export async function writeValues (tx: Db, rows: ValueData[], state: BulkWriteState): Promise<UpsertCounts> {
-  const client = state.copy ? pgClientOf(tx) : undefined
-  if (client === undefined || rows.length === 0) return upsertValues(tx, rows)
-  await client.query('savepoint bulk_copy')
-  try {
-    await pipeline(Readable.from([copyText(rows)]), client.query(copyFrom(COPY_VALUES)))
-  } catch (err) {
-    if ((rootCause(err) as { code?: string }).code !== '23505') throw err
-    await client.query('rollback to savepoint bulk_copy')
-    state.copy = false
-    return upsertValues(tx, rows)
+export interface BulkWriter {
+  write: (rows: ValueData[]) => Promise<void>
+  finish: () => Promise<UpsertCounts>
+  abandon: () => Promise<void>
+}
+
+export function createBulkWriter (tx: Db): BulkWriter {
+  const client = pgClientOf(tx)
+  let useCopy = client !== undefined
+  const counts: UpsertCounts = { created: 0, updated: 0, unchanged: 0 }
+  const add = (c: UpsertCounts) => {
+    counts.created += c.created
+    counts.updated += c.updated
+    counts.unchanged += c.unchanged
   }
-  await client.query('release savepoint bulk_copy')
-  return { created: rows.length, updated: 0, unchanged: 0 }
+  // The rows of the statement under way: COPY's, kept for the upsert should the COPY fail,
+  // or those waiting for the next upsert statement.
+  let pending: ValueData[] = []
+  let copy: { stream: Writable, failure?: Error, ended: Promise<void> } | undefined
+
+  const startCopy = async (conn: pg.ClientBase) => {
+    await conn.query('savepoint bulk_copy')
+    // The rows of a statement are held anyway: a large buffer lets write() hand each batch
+    // to the socket without waiting for 'drain' after every call.
+    const stream = conn.query(copyFrom(COPY_VALUES, { highWaterMark: 4 << 20 }))
+    const state: NonNullable<typeof copy> = { stream, ended: finished(stream).then(() => {}, (err: Error) => { state.failure ??= err }) }
+    stream.on('error', (err) => { state.failure ??= err })
+    copy = state
+  }
+
+  /** Ends the COPY under way: released when it succeeded, otherwise rolled back, and its rows upserted when its only fault was a stored key. */
+  const endCopy = async (conn: pg.ClientBase, how: 'end' | 'abandon') => {
+    const current = copy!
+    copy = undefined
+    if (how === 'end' && current.failure === undefined) current.stream.end()
+    else if (!current.stream.destroyed) current.stream.destroy()
+    await current.ended
+    if (how === 'end' && current.failure === undefined) {
+      await conn.query('release savepoint bulk_copy')
+      add({ created: pending.length, updated: 0, unchanged: 0 })
+      pending = []
+      return
+    }
+    await conn.query('rollback to savepoint bulk_copy')
+    if (how === 'abandon') return
+    const failure = current.failure ?? new Error('COPY failed')
+    if ((rootCause(failure) as { code?: string }).code !== '23505') throw failure
+    useCopy = false
+    const rows = pending
+    pending = []
+    add(await upsertValues(tx, rows))
+  }
+
+  const abandon = async () => {
+    if (copy !== undefined && client !== undefined) await endCopy(client, 'abandon')
+    pending = []
+  }
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (err) {
+      await abandon().catch(() => {}) // the connection may be gone with the error
+      throw err
+    }
+  }
+
+  return {
+    write: (rows) => guarded(async () => {
+      if (rows.length === 0) return
+      if (useCopy && client !== undefined) {
+        if (copy === undefined) await startCopy(client)
+        const current = copy!
+        pending.push(...rows)
+        if (current.failure === undefined && !current.stream.write(copyText(rows))) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              current.stream.off('drain', done)
+              current.stream.off('close', done)
+              resolve()
+            }
+            current.stream.on('drain', done)
+            current.stream.on('close', done)
+          })
+        }
+        if (current.failure !== undefined || pending.length >= BULK_STATEMENT_ROWS) await endCopy(client, 'end')
+        return
+      }
+      pending.push(...rows)
+      while (pending.length >= BULK_STATEMENT_ROWS) {
+        const batch = pending.slice(0, BULK_STATEMENT_ROWS)
+        pending = pending.slice(BULK_STATEMENT_ROWS)
+        add(await upsertValues(tx, batch))
+      }
+    }),
+    finish: () => guarded(async () => {
+      if (copy !== undefined && client !== undefined) await endCopy(client, 'end')
+      if (pending.length > 0) {
+        const rows = pending
+        pending = []
+        add(await upsertValues(tx, rows))
+      }
+      return { ...counts }
+    }),
+    abandon
+  }
 }
 
 const COPY_VALUES = `copy yearly_values (kind, plan_id, region_code, indicator_code, from_year, year, category, grade, sex, area,
