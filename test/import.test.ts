@@ -293,6 +293,14 @@ t.test('the key as sent is the natural key of every row that passes its checks',
   t.equal(keyAsSent(null), '', 'a row that is not an object has a key too (and is rejected by its checks)')
 })
 
+t.test('key fields that are objects, even ones that cannot be turned into text, are rejected rows', async (t) => {
+  const odd = { toString: 1, valueOf: 1 }
+  const res = await post([row({ kind: odd, year: 2053 }), row({ regionCode: odd, year: 2053 }), row({ breakdown: { sex: odd }, year: 2053 }), row({ year: 2053 })], '?mode=partial')
+  t.equal(res.statusCode, 200, res.body)
+  t.match(json(res), { received: 4, created: 1, rejected: 3 })
+  t.same([...new Set(json(res).errors.map((e: { row: number }) => e.row))], [1, 2, 3])
+})
+
 t.test('a stored key met after whole segments were streamed: COPY gives way to the upsert, nothing counted twice', async (t) => {
   await createIndicator(app, { code: 'copy-late', min: 0, max: null })
   const stored = row({ indicatorCode: 'copy-late', regionCode: '331004', fromYear: 2100, year: 2100, value: '1' })

@@ -30,6 +30,12 @@ export interface ImportOptions {
   beforeCommit?: (tx: Db, summary: ImportSummary) => Promise<void>
 }
 
+/** A key field as text; anything but a string or number (which no valid row has there) gives a mark that no valid key contains (an object's own toString is never called). */
+function keyPart (v: unknown): string {
+  if (v === null || v === undefined) return ''
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '\u0000'
+}
+
 /**
  * A row's natural key from its fields as sent: for a row that passes the checks it is
  * exactly naturalKey() of the row to store (an actual has no plan; fromYear defaults to
@@ -42,7 +48,7 @@ export function keyAsSent (row: unknown): string {
   const r = row as Record<string, unknown>
   const b = (typeof r.breakdown === 'object' && r.breakdown !== null ? r.breakdown : {}) as Record<string, unknown>
   return [r.kind, r.kind === 'target' ? r.planId : null, r.regionCode, r.indicatorCode, r.fromYear ?? r.year, r.year, b.category, b.grade, b.sex, b.area]
-    .map((v) => (v === null || v === undefined ? '' : String(v))).join('|')
+    .map(keyPart).join('|')
 }
 
 /**
