@@ -29,7 +29,7 @@ const parts = new Set(args.only!.split(',').map((p) => p.trim()))
 const quick = args.quick === true
 
 const commands: Array<{ part: string, script: string, argv: string[], result: string }> = [
-  { part: 'import', script: 'bench/import.ts', argv: ['--values', quick ? '100000' : '1000000'], result: 'import' },
+  { part: 'import', script: 'bench/import.ts', argv: quick ? ['--values', '100000', '--rounds', '1'] : ['--values', '1000000'], result: 'import' },
   { part: 'monitoring', script: 'bench/monitoring.ts', argv: quick ? ['--seconds', '2', '--rounds', '1'] : [], result: 'monitoring' },
   { part: 'read', script: 'bench/read-path.ts', argv: quick ? ['--seconds', '3', '--rounds', '1'] : [], result: 'read-path' },
   { part: 'startup', script: 'bench/startup.ts', argv: quick ? ['--runs', '1'] : [], result: 'startup' }
