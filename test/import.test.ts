@@ -1,7 +1,10 @@
 import t from 'tap'
 import { pgClientOf } from '../src/db/client.ts'
 import { writeTransaction } from '../src/db/transaction.ts'
-import { IMPORT_SEGMENT_ROWS, keyAsSent } from '../src/modules/imports/imports.service.ts'
+import { IMPORT_SEGMENT_ROWS } from '../src/modules/imports/imports.service.ts'
+import { checkValueRow, hasProblems, loadReferences } from '../src/modules/values/values.references.ts'
+import { BULK_STATEMENT_ROWS } from '../src/modules/values/values.upsert.ts'
+import { naturalKey, naturalKeyAsSent } from '../src/modules/values/values.rules.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 const app = await build(t)
@@ -250,8 +253,8 @@ t.test('on PostgreSQL an import transaction can reach its connection for COPY', 
 })
 
 // The rows of an import are checked and written IMPORT_SEGMENT_ROWS at a time, in natural-key
-// order (keyAsSent), the database writing one segment while the next is checked.
-const sortedByKey = (rows: Array<Record<string, unknown>>) => [...rows].sort((a, b) => (keyAsSent(a) < keyAsSent(b) ? -1 : keyAsSent(a) > keyAsSent(b) ? 1 : 0))
+// order (naturalKeyAsSent), the database writing one segment while the next is checked.
+const sortedByKey = (rows: Array<Record<string, unknown>>) => [...rows].sort((a, b) => (naturalKeyAsSent(a) < naturalKeyAsSent(b) ? -1 : naturalKeyAsSent(a) > naturalKeyAsSent(b) ? 1 : 0))
 /** The feed's entries after `cursor` (all of them for null), and the cursor to go on from. */
 const feedSince = async (cursor: string | null) => {
   const items: Array<{ entity: string, key: string, revision: number }> = []
@@ -282,15 +285,13 @@ t.test('the key as sent is the natural key of every row that passes its checks',
     { kind: 'target', planId: plan.id, regionCode: '331003', indicatorCode: 'new-employment', year: 2025, value: '100', comparator: 'at-least' },
     { kind: 'target', planId: plan.id, regionCode: '331003', indicatorCode: 'new-employment', fromYear: 2021, year: 2025, qualitative: '逐步提高', breakdown: { area: 'urban' } }
   ]
-  const { loadReferences, checkValueRow, hasProblems } = await import('../src/modules/values/values.references.ts')
-  const { naturalKey } = await import('../src/modules/values/values.rules.ts')
   const refs = await loadReferences(app.db, samples)
   for (const sample of samples) {
     const checked = checkValueRow(refs, sample as never, '')
     t.notOk(hasProblems(checked), `${JSON.stringify(sample)} passes its checks`)
-    if (!hasProblems(checked)) t.equal(keyAsSent(sample), naturalKey(checked))
+    if (!hasProblems(checked)) t.equal(naturalKeyAsSent(sample), naturalKey(checked))
   }
-  t.equal(keyAsSent(null), '', 'a row that is not an object has a key too (and is rejected by its checks)')
+  t.equal(naturalKeyAsSent(null), '', 'a row that is not an object has a key too (and is rejected by its checks)')
 })
 
 t.test('key fields that are objects, even ones that cannot be turned into text, are rejected rows', async (t) => {
@@ -321,6 +322,23 @@ t.test('a stored key met after whole segments were streamed: COPY gives way to t
   const keys = feed.filter((c: { entity: string }) => c.entity === 'value').map((c: { key: string, revision: number }) => `${c.key}@${c.revision}`)
   t.equal(new Set(keys).size, fresh.length + 1, 'one feed entry per written value, none from the failed COPY')
   t.match(json(await post(fresh)), { created: 0, unchanged: fresh.length }, 'sent again: all unchanged')
+})
+
+t.test('atomic: a bad row after a whole statement was written leaves nothing behind', async (t) => {
+  // More rows than one COPY or upsert statement takes (BULK_STATEMENT_ROWS): the first
+  // statement is complete, its savepoint released, when the bad row (sorted last) is checked;
+  // only rolling the transaction back undoes it.
+  await createIndicator(app, { code: 'atomic-a', min: 0, max: null })
+  await createIndicator(app, { code: 'atomic-b', min: 0, max: null })
+  const many = [...distinctRows('atomic-a', 2700), ...distinctRows('atomic-b', 2700)]
+  t.ok(many.length > BULK_STATEMENT_ROWS)
+  const bad = row({ indicatorCode: 'atomic-b', regionCode: '331004', fromYear: 2100, year: 2100, value: '-1', breakdown: { sex: 'male' } })
+  t.equal(sortedByKey([...many, bad]).at(-1), bad, 'the bad row sorts after every other')
+  const count = async () => (await collect(app, '/v1/values?from=1949&to=2100&breakdown=*')).filter((v: { indicatorCode: string }) => v.indicatorCode.startsWith('atomic-')).length
+  const res = await post([bad, ...many])
+  t.equal(res.statusCode, 422, res.body)
+  t.match(json(res).summary, { received: many.length + 1, created: 0, rejected: 1 })
+  t.equal(await count(), 0, 'nothing written')
 })
 
 t.test('rows sharing a key where one segment would end are both found', async (t) => {

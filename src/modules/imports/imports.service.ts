@@ -5,7 +5,7 @@ import type { WriteContext } from '../../lib/write-context.ts'
 import { createValidators, lazyValidator } from '../../plugins/validation.ts'
 import { assertWritable } from '../tokens/scope.ts'
 import { checkValueRow, hasProblems, loadReferences, type References } from '../values/values.references.ts'
-import type { ValueData, ValueInput } from '../values/values.rules.ts'
+import { naturalKeyAsSent, type ValueData, type ValueInput } from '../values/values.rules.ts'
 import { ValueCreate } from '../values/values.schemas.ts'
 import { createBulkWriter } from '../values/values.upsert.ts'
 import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
@@ -30,27 +30,6 @@ export interface ImportOptions {
   beforeCommit?: (tx: Db, summary: ImportSummary) => Promise<void>
 }
 
-/** A key field as text; anything but a string or number (which no valid row has there) gives a mark that no valid key contains (an object's own toString is never called). */
-function keyPart (v: unknown): string {
-  if (v === null || v === undefined) return ''
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : '\u0000'
-}
-
-/**
- * A row's natural key from its fields as sent: for a row that passes the checks it is
- * exactly naturalKey() of the row to store (an actual has no plan; fromYear defaults to
- * year), so sorting by it puts rows sharing a key next to each other and the writes in
- * natural-key order, before any row is checked. What it gives for a malformed row does not
- * matter: such a row is rejected by its checks.
- */
-export function keyAsSent (row: unknown): string {
-  if (typeof row !== 'object' || row === null) return ''
-  const r = row as Record<string, unknown>
-  const b = (typeof r.breakdown === 'object' && r.breakdown !== null ? r.breakdown : {}) as Record<string, unknown>
-  return [r.kind, r.kind === 'target' ? r.planId : null, r.regionCode, r.indicatorCode, r.fromYear ?? r.year, r.year, b.category, b.grade, b.sex, b.area]
-    .map(keyPart).join('|')
-}
-
 /**
  * Bulk upsert by natural key. Every row goes through the checks of a single write (schema,
  * references, indicator range, kind rules); rows sharing a key are all rejected. In atomic
@@ -58,7 +37,7 @@ export function keyAsSent (row: unknown): string {
  * A dry run does everything, including the upsert, in a transaction that is rolled back, so
  * its counts are exactly what the real request would report.
  *
- * The rows are taken in natural-key order (keyAsSent), IMPORT_SEGMENT_ROWS at a time: each
+ * The rows are taken in natural-key order (naturalKeyAsSent), IMPORT_SEGMENT_ROWS at a time: each
  * segment is checked and handed to the bulk writer, which streams it to the database while
  * the next segment is checked (issue #7: one import stream used to check every row, then
  * wait for the database, then answer). A segment never splits rows sharing a key, so
@@ -90,7 +69,7 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
   }
 
   // A stable sort: rows sharing a key keep the order they were sent in.
-  const keys = raw.map(keyAsSent)
+  const keys = raw.map(naturalKeyAsSent)
   const order = raw.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
 
   /** The row to store, or undefined when the row is rejected (its errors recorded). */

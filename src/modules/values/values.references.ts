@@ -8,14 +8,6 @@ import { toValueData, type ValueData, type ValueInput } from './values.rules.ts'
 
 type PlanRow = typeof plans.$inferSelect
 
-export interface CheckedRows {
-  /** The row to store for each input, or undefined where the input has errors. */
-  rows: Array<ValueData | undefined>
-  errors: FieldError[]
-  /** The catalogue code of the first problem (what a single-value write answers). */
-  code?: ApiError['code']
-}
-
 /** What a batch of values refers to: its indicators, plans and regions, looked up once. */
 export interface References {
   indicators: Map<string, IndicatorRow>
@@ -121,29 +113,28 @@ export function hasProblems (checked: ValueData | RowProblems): checked is RowPr
 }
 
 /**
- * Checks a batch of schema-valid values (loadReferences, then checkValueRow for each).
- * Errors carry the input's JSON pointer and, with `rowNumbers`, its 1-based row.
+ * Checks a batch of schema-valid values, all or nothing (loadReferences, then checkValueRow
+ * for each): one problem lists every value's errors, with the catalogue code of the first
+ * (what a single-value write answers). Errors carry the input's JSON pointer and, with
+ * `rowNumbers`, its 1-based row.
  */
-export async function checkValueRows (db: Db, inputs: ValueInput[], pointer: (i: number) => string, rowNumbers: boolean): Promise<CheckedRows> {
+export async function checkValues (db: Db, inputs: ValueInput[], pointer: (i: number) => string, rowNumbers: boolean): Promise<ValueData[]> {
   const refs = await loadReferences(db, inputs)
+  const rows: ValueData[] = []
   const errors: FieldError[] = []
   let code: ApiError['code'] | undefined
-  const rows = inputs.map((input, i) => {
+  inputs.forEach((input, i) => {
     const checked = checkValueRow(refs, input, pointer(i))
-    if (!hasProblems(checked)) return checked
+    if (!hasProblems(checked)) {
+      rows.push(checked)
+      return
+    }
     code ??= checked.code
     errors.push(...checked.errors.map((e) => (rowNumbers ? { row: i + 1, ...e } : e)))
-    return undefined
   })
-  return { rows, errors, code }
-}
-
-/** As checkValueRows, but all or nothing: one problem lists every value's errors. */
-export async function checkValues (db: Db, inputs: ValueInput[], pointer: (i: number) => string, rowNumbers: boolean): Promise<ValueData[]> {
-  const { rows, errors, code } = await checkValueRows(db, inputs, pointer, rowNumbers)
-  if (errors.length > 0) {
+  if (code !== undefined) {
     const only = errors.length === 1 ? errors[0]! : undefined
-    throw new ApiError(code!, only !== undefined ? `${only.field ?? ''}: ${only.message}.` : `${errors.length} problems; see errors.`, { errors })
+    throw new ApiError(code, only !== undefined ? `${only.field ?? ''}: ${only.message}.` : `${errors.length} problems; see errors.`, { errors })
   }
-  return rows as ValueData[]
+  return rows
 }

@@ -108,9 +108,42 @@ export function toValueData (input: ValueInput, indicator: IndicatorRow | undefi
   }
 }
 
+/** A key field as text; anything but a string or number (no stored or valid value has one there) gives a mark no valid key contains, and an object's own toString is never called. */
+function keyPart (v: unknown): string {
+  if (v === null || v === undefined) return ''
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : '\u0000'
+}
+
+type KeyFields = Pick<ValueData, 'kind' | 'planId' | 'regionCode' | 'indicatorCode' | 'fromYear' | 'year' | 'category' | 'grade' | 'sex' | 'area'>
+
 /** The natural key of a value (design: period and breakdown are part of it). */
-export function naturalKey (v: Pick<ValueData, 'kind' | 'planId' | 'regionCode' | 'indicatorCode' | 'fromYear' | 'year' | 'category' | 'grade' | 'sex' | 'area'>): string {
-  return [v.kind, v.planId ?? '', v.regionCode, v.indicatorCode, v.fromYear, v.year, v.category ?? '', v.grade ?? '', v.sex ?? '', v.area ?? ''].join('|')
+export function naturalKey (v: KeyFields): string {
+  return [v.kind, v.planId, v.regionCode, v.indicatorCode, v.fromYear, v.year, v.category, v.grade, v.sex, v.area].map(keyPart).join('|')
+}
+
+/**
+ * The natural key of a value as sent, before any check: for a value that passes its checks
+ * it is naturalKey() of the row toValueData makes of it (an actual has no plan, fromYear
+ * defaults to year, the breakdown's parts are the key's). A bulk import sorts by it, so rows
+ * sharing a key are neighbours before any row is checked. What it gives for a malformed value
+ * does not matter: its checks reject it.
+ */
+export function naturalKeyAsSent (value: unknown): string {
+  if (typeof value !== 'object' || value === null) return ''
+  const v = value as Record<string, unknown>
+  const b = (typeof v.breakdown === 'object' && v.breakdown !== null ? v.breakdown : {}) as Record<string, unknown>
+  return naturalKey({
+    kind: v.kind,
+    planId: v.kind === 'target' ? v.planId : null,
+    regionCode: v.regionCode,
+    indicatorCode: v.indicatorCode,
+    fromYear: v.fromYear ?? v.year,
+    year: v.year,
+    category: b.category,
+    grade: b.grade,
+    sex: b.sex,
+    area: b.area
+  } as KeyFields)
 }
 
 /** A stored row back into the input shape, so a PATCH can be merged and checked again. */
