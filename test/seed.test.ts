@@ -1,7 +1,7 @@
 import t from 'tap'
 import { build, collect, json } from './helper.ts'
 
-// Facts picked from the five source documents (../shared/seeds), looked up through the API
+// Facts picked from the five source documents (seed/sources/<plan id>.txt), looked up through the API
 // on a database loaded by the seed loader.
 const app = await build(t, { seed: true })
 

@@ -3,7 +3,7 @@ import {
   bigint, check, customType, date, foreignKey, index, integer, jsonb, numeric, pgEnum, pgTable, primaryKey, text, timestamp, unique
 } from 'drizzle-orm/pg-core'
 
-// Enumerations are the vocabulary of shared/DESIGN.md; the API schemas import them from here
+// Enumerations are the vocabulary of docs/design.md; the API schemas import them from here
 // so the database and the contract cannot drift apart.
 export const regionLevels = ['national', 'province', 'prefecture', 'county', 'township'] as const
 export const indicatorDomains = [

@@ -6,7 +6,7 @@ import type { Breakdown } from '../values/values.schemas.ts'
 import type { RollupRow } from './rollup.repository.ts'
 
 /**
- * Rollup of one indicator over a region's descendants (shared/DESIGN.md "Rollup"): pure
+ * Rollup of one indicator over a region's descendants (docs/design.md "Rollup"): pure
  * computation over the grouped rows of the rollup statement. The texts are both the
  * OpenAPI description and what an integrator reads in the answer's field descriptions.
  */
