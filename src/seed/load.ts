@@ -18,7 +18,7 @@ import { checkValues } from '../modules/values/values.references.ts'
 import type { ValueInput } from '../modules/values/values.rules.ts'
 import { ValueCreate } from '../modules/values/values.schemas.ts'
 import { upsertValues } from '../modules/values/values.upsert.ts'
-import { createValidators } from '../plugins/validation.ts'
+import { createValidators } from '../lib/validators.ts'
 import { fromRoot } from '../paths.ts'
 import { nationalDivisions, townships } from './divisions.ts'
 
