@@ -1,5 +1,5 @@
-// Deterministic generator of a synthetic national dataset for the benchmarks (issue #5,
-// reused by #7): the real division list (national root, provinces, prefectures,
+// Deterministic generator of a synthetic national dataset for the benchmarks:
+// the real division list (national root, provinces, prefectures,
 // counties), synthetic indicators, 15 years (2011-2025) of single-year actuals for every
 // region, and a few plans with targets. The same size always gives the same rows.
 //

@@ -1,4 +1,4 @@
-// One load run in a process of its own (issue #7: the load generator must not share the
+// One load run in a process of its own (the load generator must not share the
 // measured process): autocannon against one URL, rotating through a list of paths.
 //
 //   node --import tsx bench/load.ts '{"origin":"http://127.0.0.1:3000","paths":["/v1/values/1"],"connections":32,"seconds":10}'

@@ -1,4 +1,4 @@
-// Monitoring benchmark (issue #5): latency of a province rollup of one indicator over five
+// Monitoring benchmark: latency of a province rollup of one indicator over five
 // years and of a plan's progress, through HTTP, at 100,000 and at 10,000,000 values in
 // the same run. Goal: each under 10 ms at the median, and at most 1.5x at 10M what it
 // costs at 100k.
@@ -36,7 +36,7 @@ const sizes = [Number(args.small), Number(args.large)].map((values) => ({ values
 const scenarios = [
   { name: 'province rollup, 1 indicator x 5 years', path: `/v1/regions/330000/rollup?indicator=${benchIndicator(1)}&from=2019&to=2023` },
   { name: 'plan progress (台州市 plan, 20 targets)', path: `/v1/plans/${BENCH_PLAN}/progress?asOf=2023` },
-  // Issue #7's scaling table: the ranking and the series read too.
+  // The scaling table: the ranking and the series read too.
   { name: 'ranking of a province\'s counties', path: `/v1/indicators/${benchIndicator(1)}/ranking?year=2023&within=330000` },
   { name: 'series read (a county, 1 indicator, 15 years)', path: `/v1/values?region=331003&indicator=${benchIndicator(1)}` }
 ]

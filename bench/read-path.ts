@@ -1,4 +1,4 @@
-// Read path against its limit, and the service's memory (issue #7).
+// Read path against its limit, and the service's memory.
 //
 //   node --import tsx bench/read-path.ts [--values 5000000] [--seconds 10] [--rounds 3] [--connections 32]
 //
@@ -12,8 +12,8 @@
 // A separate load process (bench/load.ts: autocannon, 32 connections, 10 s) drives both,
 // in alternating rounds, for a series read (`GET /v1/values?region=&indicator=`, about 15
 // rows; 1,000 different series in turn) and a point read (`GET /v1/values/{id}`, 1,000
-// different ids). Goal: the service reaches >= 0.8x the bare route's requests per second
-// with a p99 <= 1.5x.
+// different ids). Goal: the service reaches >= 0.9x the bare route's requests per second
+// with a p99 <= 1.3x.
 //
 // Memory: the service's RSS is sampled from /proc during the load (goal <= 250 MB), then
 // while it exports about 1 million values as CSV (goal: RSS grows < 50 MB). The export's

@@ -1,4 +1,4 @@
-// Embedded start (issue #7): from starting the service to a 200 from /health/ready,
+// Embedded start: from starting the service to a 200 from /health/ready,
 // on the embedded database (PGlite) in a fresh data folder.
 //
 //   node --import tsx bench/startup.ts [--runs 3]

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import { LogController, type FastifyServerOptions } from 'fastify'
 import { trustProxyOf, type Config } from './config.ts'
-import { clientErrorHandler, frameworkErrors } from './plugins/problem-details.ts'
+import { clientErrorHandler, frameworkErrors } from './errors/mapping.ts'
 
 const buildSerializer = SerializerSelector()
 

@@ -47,7 +47,7 @@ async function isEmpty (database: Database): Promise<boolean> {
 
 async function main () {
   const [{ default: Fastify }, { createLogDestination }, { ConfigError, hardeningOf, loadConfig }, { openDatabase }, { buildOptions }, { ApiError }, { sendProblem }] = await Promise.all([
-    import('fastify'), import('./lib/log-destination.ts'), import('./config.ts'), import('./db/client.ts'), import('./options.ts'), import('./lib/errors.ts'), import('./plugins/problem-details.ts')
+    import('fastify'), import('./lib/log-destination.ts'), import('./config.ts'), import('./db/client.ts'), import('./options.ts'), import('./errors/catalogue.ts'), import('./errors/problem.ts')
   ])
   let config
   try {

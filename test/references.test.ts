@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import t from 'tap'
-import { queryRows } from '../src/db/client.ts'
+import { queryRows } from '../src/db/query.ts'
 import { rootCause } from '../src/db/errors.ts'
 import { build, call, createIndicator, createRegions, json } from './helper.ts'
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { rootCause } from '../db/errors.ts'
-import { ApiError } from '../lib/errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 import { newToken } from '../modules/tokens/tokens.crypto.ts'
 import type { JsonBodyOf, QueryOf } from '../client/index.ts'
 import { connect, withConnection, type ConnectionOptions } from './connection.ts'

@@ -1,21 +1,21 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
-import { sql, type ExtractTablesWithRelations, type SQL } from 'drizzle-orm'
+import { sql, type ExtractTablesWithRelations } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import pg from 'pg'
 import { fromRoot } from '../paths.ts'
 import type { Logger } from 'pino'
 import { schema } from './schema.ts'
 import { createEmbedded } from './embedded.ts'
+import { queryRows } from './query.ts'
 
 export type Schema = typeof schema
 /** What repositories take: the database or a transaction on it, whichever driver. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
 
 export const migrationsFolder = fromRoot('migrations')
 
@@ -86,7 +86,7 @@ async function openPostgres (connectionString: string, max: number, logger: Logg
 
 async function openPglite (options: DatabaseOptions): Promise<Database> {
   // Loaded only for the embedded database: PGlite's module alone adds some 40 MB to the
-  // process, which a service on PostgreSQL has no use for (issue #7, memory).
+  // process, which a service on PostgreSQL has no use for.
   const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
     import('@electric-sql/pglite'), import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')
   ])
@@ -111,23 +111,6 @@ async function openPglite (options: DatabaseOptions): Promise<Database> {
 }
 
 const expectedMigrations = readMigrationFiles({ migrationsFolder }).length
-
-/**
- * The pg connection under a drizzle transaction on PostgreSQL, for what drizzle cannot
- * send (COPY FROM STDIN); undefined on PGlite and outside a transaction (the pool). It
- * reads drizzle's session, which is not typed as public: test/import.test.ts checks that
- * it still finds the connection, so a drizzle upgrade cannot silently turn COPY off.
- */
-export function pgClientOf (tx: Db): pg.ClientBase | undefined {
-  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client
-  return client instanceof pg.Client ? client : undefined
-}
-
-/** Rows of a raw SQL query (both drivers answer `{ rows }`). */
-export async function queryRows<T> (db: Db, query: SQL): Promise<T[]> {
-  const result = await db.execute(query) as unknown as { rows: T[] }
-  return result.rows
-}
 
 async function migrationsApplied (db: Db): Promise<boolean> {
   try {

@@ -9,8 +9,7 @@ import type { PGlite } from '@electric-sql/pglite'
  * connection, and its files are read through the operating system's page cache anyway; at
  * 32 MB (4,096 pages, several times the seed dataset) a reopening takes some 60-150 ms
  * less and the process holds about 105 MB less (measured here: PGlite alone reopening a
- * folder 0.44-0.52 s and 258 MB RSS at 128 MB, 0.41-0.45 s and 151-154 MB at 32 MB;
- * issue #7, embedded start and memory).
+ * folder 0.44-0.52 s and 258 MB RSS at 128 MB, 0.41-0.45 s and 151-154 MB at 32 MB).
  */
 export const EMBEDDED_SETTINGS: readonly string[] = ['-c', 'shared_buffers=32MB']
 

@@ -122,8 +122,8 @@ export const yearlyValues = pgTable('yearly_values', {
   planId: text('plan_id').references(() => plans.id, { onDelete: 'cascade' }),
   // Region and indicator references are enforced by set-based statement triggers rather
   // than declared foreign keys (migrations/0006_set_based_feed_and_references.sql): one
-  // check per distinct region and indicator of a statement instead of two per row, which
-  // was a quarter of a bulk import's database time (issue #4).
+  // check per distinct region and indicator of a statement instead of two per row (per-row
+  // checks cost about a quarter of a bulk import's database time).
   regionCode: text('region_code').notNull(),
   indicatorCode: text('indicator_code').notNull(),
   fromYear: integer('from_year').notNull(),
@@ -156,7 +156,7 @@ export const yearlyValues = pgTable('yearly_values', {
   index('yearly_values_indicator_idx').on(t.indicatorCode, t.year),
   index('yearly_values_plan_idx').on(t.planId),
   // Single-year total actuals of one indicator, region after region: what rollups and
-  // rankings read (issue #5). The read columns are part of the key (drizzle has no INCLUDE)
+  // rankings read. The read columns are part of the key (drizzle has no INCLUDE)
   // so those reads are index-only, and a province's regions sit on a few adjacent pages.
   index('yearly_values_actual_totals_idx')
     .on(t.indicatorCode, t.regionCode, t.year, t.value, t.numerator, t.denominator, t.status, t.id)

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ApiError } from './errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 
 /** Conditional requests (RFC 9110 §13): the ETag of a single resource is its revision. */
 export function etagOf (revision: number): string {

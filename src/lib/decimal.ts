@@ -1,5 +1,5 @@
 import { DECIMAL_PATTERN } from './schemas.ts'
-import { ApiError } from './errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 
 const decimal = new RegExp(DECIMAL_PATTERN)
 

@@ -1,4 +1,4 @@
-import { ApiError } from './errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 
 /**
  * Keyset pagination: the cursor is the sort key of the last item served, base64url-encoded

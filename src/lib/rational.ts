@@ -40,7 +40,6 @@ export const cmp = (a: Rational, b: Rational): number => {
   return l < r ? -1 : l > r ? 1 : 0
 }
 export const sign = (a: Rational): number => (a.n < 0n ? -1 : a.n > 0n ? 1 : 0)
-export const isZero = (a: Rational) => a.n === 0n
 export const min = (a: Rational, b: Rational) => (cmp(a, b) <= 0 ? a : b)
 export const max = (a: Rational, b: Rational) => (cmp(a, b) >= 0 ? a : b)
 

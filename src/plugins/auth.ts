@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 import { createTokensService, type Principal, type TokensService } from '../modules/tokens/tokens.service.ts'
-import { sendProblem } from './problem-details.ts'
+import { sendProblem } from '../errors/problem.ts'
 
 /** Who may call a route: anyone, any token holder, an editor (or admin), or an admin. */
 export type Access = 'public' | 'read' | 'editor' | 'admin'

@@ -5,7 +5,7 @@ import helmet from 'helmet'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError } from '../lib/errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 
 export interface HardeningOptions {
   /** Requests per client per window; 0 turns rate limiting off. */

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { problems } from '../lib/problem.ts'
+import { problems } from '../errors/problem.ts'
 
 /** What an import reports; the counts feed `import_rows_total`. */
 export interface ImportCounts { created: number, updated: number, unchanged: number, rejected: number }

@@ -1,8 +1,8 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
-import { catalogue } from '../lib/errors.ts'
-import { problems } from '../lib/problem.ts'
+import { catalogue } from '../errors/catalogue.ts'
+import { problems } from '../errors/problem.ts'
 import type { Access } from './auth.ts'
 
 const errorTable = Object.entries(catalogue)

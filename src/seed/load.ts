@@ -5,7 +5,7 @@ import type { Static, TSchema } from 'typebox'
 import type { Logger } from 'pino'
 import type { Db } from '../db/client.ts'
 import { writeTransaction } from '../db/transaction.ts'
-import { ApiError } from '../lib/errors.ts'
+import { ApiError } from '../errors/catalogue.ts'
 import type { WriteContext } from '../lib/write-context.ts'
 import { createIndicatorsService } from '../modules/indicators/indicators.service.ts'
 import { IndicatorCreate } from '../modules/indicators/indicators.schemas.ts'
@@ -14,10 +14,9 @@ import { createPlansService } from '../modules/plans/plans.service.ts'
 import { replaceTargets } from '../modules/plans/targets.service.ts'
 import { upsertRegions } from '../modules/regions/regions.bulk.ts'
 import type { RegionInput } from '../modules/regions/regions.repository.ts'
-import { checkValues } from '../modules/values/values.references.ts'
-import type { ValueInput } from '../modules/values/values.rules.ts'
-import { ValueCreate } from '../modules/values/values.schemas.ts'
-import { upsertValues } from '../modules/values/values.upsert.ts'
+import { checkAll } from '../modules/values/values.check.ts'
+import { sortedByKey } from '../modules/values/values.model.ts'
+import { createValueWriter } from '../modules/values/values.writer.ts'
 import { createValidators } from '../lib/validators.ts'
 import { fromRoot } from '../paths.ts'
 import { nationalDivisions, townships } from './divisions.ts'
@@ -78,7 +77,7 @@ const seedWriter: WriteContext = { actor: 'seed' }
 /**
  * Loads the seed dataset through the same checks as the API's writes: every record is
  * validated against the route's body schema (strict, as for HTTP bodies) and written by
- * the same services. Idempotent: loading twice changes nothing the second time.
+ * the same services and the same value writer. Idempotent: loading twice changes nothing the second time.
  */
 export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   const indicators = await readJson<unknown[]>('indicators.json')
@@ -94,7 +93,7 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   log.info({ indicators: indicators.length }, 'seed: loading indicators')
   const checkIndicator = validator(IndicatorCreate, 'indicator')
   // One transaction for the whole catalogue (each indicator's write becomes a savepoint):
-  // the same service and checks, without a commit per indicator (issue #7, first start).
+  // the same service and checks, without a commit per indicator, which a first start would wait for.
   await writeTransaction(db, seedWriter.actor, async (tx) => {
     const indicatorService = createIndicatorsService(tx)
     for (const [i, record] of indicators.entries()) {
@@ -116,7 +115,6 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
   const targets = { created: 0, updated: 0, unchanged: 0, deleted: 0 }
   const actuals = { created: 0, updated: 0, unchanged: 0 }
   const checkTargets = validator(TargetTable, 'target table')
-  const checkActual = validator(ValueCreate, 'actual')
   for (const file of values) {
     log.info({ plan: file.planId, targets: file.targets.length, actuals: file.actuals.length }, 'seed: loading values')
     const table = checkTargets<Static<typeof TargetTable>>({ targets: file.targets }, file.planId)
@@ -126,10 +124,9 @@ export async function loadSeed (db: Db, log: Logger): Promise<SeedSummary> {
     targets.unchanged += result.unchanged
     targets.deleted += result.deleted
 
-    const inputs = file.actuals.map((a, i) => checkActual<ValueInput>({ kind: 'actual', ...a }, `${file.planId} #${i + 1}`))
     const outcome = await writeTransaction(db, seedWriter.actor, async (tx) => {
-      const rows = await checkValues(tx, inputs, (i) => `/actuals/${i}`, true)
-      return upsertValues(tx, rows)
+      const rows = await checkAll(tx, file.actuals.map((a) => ({ kind: 'actual', ...a })), (i) => `/actuals/${i}`, true)
+      return createValueWriter(tx).upsert(sortedByKey(rows))
     }).catch((e: unknown) => explain(e, `actuals of ${file.planId}`))
     actuals.created += outcome.created
     actuals.updated += outcome.updated

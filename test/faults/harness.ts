@@ -1,5 +1,5 @@
 /**
- * Fault-test harness (issue 6, item 5): the real service as a child process, import
+ * Fault-test harness: the real service as a child process, import
  * writers that retry with their Idempotency-Key, PostgreSQL control (restart, terminate,
  * pause) and the checks run on the database afterwards.
  *

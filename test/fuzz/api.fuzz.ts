@@ -3,7 +3,7 @@ import { build, tokenFor } from '../helper.ts'
 import { DEFAULT_SEED, formatFailure, formatStats, runFuzz } from './fuzz.ts'
 
 /**
- * The OpenAPI-driven fuzzer against the seeded database (issue 6, item 4). Replay a run
+ * The OpenAPI-driven fuzzer against the seeded database. Replay a run
  * with FUZZ_SEED=<seed> npm run test:fuzz; narrow it with FUZZ_ONLY=<operationId,...>;
  * scale it with FUZZ_WRITES / FUZZ_READS (requests per write / read operation).
  * Requests carry an admin token (FUZZ_TOKEN, else one made with the helper's tokenFor);

@@ -8,7 +8,7 @@ import { judge, LEAK_PATTERNS } from './oracle.ts'
 import { loadSpec, type Operation, type Schema } from './spec.ts'
 
 /**
- * A seeded, reproducible fuzzer driven by openapi/openapi.json (issue 6, item 4).
+ * A seeded, reproducible fuzzer driven by openapi/openapi.json.
  *
  * Every operation of the document gets `reads` (GET) or `writes` (POST, PUT, PATCH,
  * DELETE) generated requests, sent one at a time through `app.inject`, each judged by

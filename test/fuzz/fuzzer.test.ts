@@ -11,7 +11,7 @@ import { loadSpec, type Schema } from './spec.ts'
 /**
  * The fuzzer's own tests (a fuzzer that cannot fail is a defect): the oracle rejects each
  * kind of broken answer, the generator is reproducible and sends every hostile input
- * issue 6 names, and a planted bug is found end to end.
+ * payloads.ts lists, and a planted bug is found end to end.
  */
 const spec = loadSpec(new URL('../../openapi/openapi.json', import.meta.url))
 const op = (id: string) => spec.operations.find((o) => o.id === id)!

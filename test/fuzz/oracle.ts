@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Operation, Spec } from './spec.ts'
 
 /**
- * The pass criteria of one response (issue 6, item 4): no 5xx (503 included: the database
+ * The pass criteria of one response: no 5xx (503 included: the database
  * is up), every error RFC 9457 problem+json whose `status` is the HTTP status, no SQL or
  * stack text anywhere, every 2xx body valid against its documented response schema.
  */

@@ -1,5 +1,5 @@
 /**
- * Hostile inputs the fuzzer mixes into otherwise plausible requests (issue 6, item 3):
+ * Hostile inputs the fuzzer mixes into otherwise plausible requests:
  * each is something a careless service turns into a 500, a leak or silent corruption.
  */
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Db } from '../../db/client.ts'
+import type { Db } from '../../db/client.ts'
+import { queryRows } from '../../db/query.ts'
 
 import type { changeEntities, changeOps } from '../../db/schema.ts'
 

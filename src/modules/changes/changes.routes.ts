@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, invalidCursor } from '../../lib/pagination.ts'
-import { problems } from '../../lib/problem.ts'
+import { problems } from '../../errors/problem.ts'
 import { createChangesRepository, type ChangeRow } from './changes.repository.ts'
 import { ChangesPage, ChangesQuery } from './changes.schemas.ts'
 

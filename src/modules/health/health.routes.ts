@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { sendProblem } from '../../plugins/problem-details.ts'
-import { ApiError } from '../../lib/errors.ts'
-import { problems } from '../../lib/problem.ts'
+import { sendProblem } from '../../errors/problem.ts'
+import { ApiError } from '../../errors/catalogue.ts'
+import { problems } from '../../errors/problem.ts'
 
 const Health = Type.Object({
   status: Type.Enum(['ok']),

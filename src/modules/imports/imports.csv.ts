@@ -1,40 +1,9 @@
 import type { Hash } from 'node:crypto'
 import { Transform, type Readable } from 'node:stream'
 import { parse } from 'csv-parse'
-import { ApiError } from '../../lib/errors.ts'
+import { ApiError } from '../../errors/catalogue.ts'
+import { CSV_COLUMNS, csvRecordToValue, REQUIRED_CSV_COLUMNS } from '../values/values.csv.ts'
 import { IMPORT_MAX_BYTES, IMPORT_MAX_ROWS } from './imports.schemas.ts'
-
-/**
- * CSV columns: the value's fields, with `breakdown` written as in the list filter
- * (`category:mental,sex:female`; empty for the total). The export writes exactly these
- * columns, so an exported file imports back unchanged.
- */
-export const CSV_COLUMNS = [
-  'kind', 'planId', 'regionCode', 'indicatorCode', 'fromYear', 'year', 'breakdown', 'value', 'status',
-  'numerator', 'denominator', 'asOf', 'comparator', 'binding', 'baselineYear', 'baselineValue',
-  'qualitative', 'source', 'note'
-] as const
-const REQUIRED = ['kind', 'regionCode', 'indicatorCode', 'year']
-const INTEGER_COLUMNS = new Set(['fromYear', 'year', 'baselineYear'])
-const BREAKDOWN = /^(category|grade|sex|area):[a-z0-9]+(,(category|grade|sex|area):[a-z0-9]+)*$/
-
-/** `category:mental,sex:female` → { category: 'mental', sex: 'female' }; other text is left for validation to refuse. */
-function breakdownCell (text: string): unknown {
-  if (!BREAKDOWN.test(text)) return text
-  return Object.fromEntries(text.split(',').map((pair) => pair.split(':')))
-}
-
-/** One CSV record → the JSON shape of a value: empty cells are absent, years are integers. */
-export function csvRecordToValue (record: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [column, cell] of Object.entries(record)) {
-    if (cell === '') continue
-    if (INTEGER_COLUMNS.has(column) && /^-?[0-9]{1,9}$/.test(cell)) out[column] = Number(cell)
-    else if (column === 'breakdown') out[column] = breakdownCell(cell)
-    else out[column] = cell
-  }
-  return out
-}
 
 /**
  * Parses a CSV body as a stream (the text is never held whole): counts bytes and rows
@@ -58,7 +27,7 @@ export async function readCsvValues (body: Readable, hash: Hash): Promise<Array<
     columns: (header: string[]) => {
       const names = header.map((h) => h.trim())
       const unknown = names.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h))
-      const missing = REQUIRED.filter((r) => !names.includes(r))
+      const missing = REQUIRED_CSV_COLUMNS.filter((r) => !names.includes(r))
       if (unknown.length > 0 || missing.length > 0) {
         throw new ApiError('VALIDATION_FAILED', 'The CSV header is not valid; see errors.', {
           errors: [

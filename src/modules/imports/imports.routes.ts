@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ApiError } from '../../lib/errors.ts'
-import { problems } from '../../lib/problem.ts'
+import { ApiError } from '../../errors/catalogue.ts'
+import { problems } from '../../errors/problem.ts'
 import { writeContext } from '../../lib/write-context.ts'
-import { findAnswer, purgeExpired, recordAnswer, type StoredAnswer } from './idempotency.ts'
-import { CSV_COLUMNS, readCsvValues } from './imports.csv.ts'
+import { CSV_COLUMNS } from '../values/values.csv.ts'
+import { readCsvValues } from './imports.csv.ts'
 import { IMPORT_MAX_BYTES, IMPORT_MAX_ERRORS, IMPORT_MAX_ROWS, ImportBody, ImportQuery, ImportSummary } from './imports.schemas.ts'
-import { importValues } from './imports.service.ts'
+import { createImportsService } from './imports.service.ts'
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
@@ -22,13 +22,10 @@ const IdempotencyHeaders = Type.Object({
 /** The first answer for a key is replayed; this marks a replay (IETF draft Idempotency-Key). */
 const REPLAYED = 'idempotent-replayed'
 
-class KeyTakenMeanwhile extends Error {}
-
 const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // A CSV body reaches the handler as a stream and is parsed as it arrives.
   app.addContentTypeParser('text/csv', (_request, payload, done) => { done(null, payload) })
-  // Requests with the same key in this process wait for the first one, then replay it.
-  const inFlight = new Map<string, Promise<unknown>>()
+  const service = createImportsService(app.db)
 
   app.post('/values/import', {
     config: { access: 'editor' },
@@ -93,62 +90,19 @@ const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const requestHash = hash.digest('hex')
 
-    const answer = (stored: StoredAnswer, replayed: boolean) => {
-      if (replayed) reply.header(REPLAYED, 'true')
-      if (stored.status === 200) return reply.code(200).send(stored.response as ImportSummary)
-      const summary = stored.response as ImportSummary
-      throw new ApiError('IMPORT_REJECTED', `${summary.rejected} of ${summary.received} rows are not valid; nothing was written.`, {
-        errors: summary.errors,
-        extensions: { summary },
-        headers: replayed ? { [REPLAYED]: 'true' } : {}
-      })
-    }
-    const execute = async (): Promise<StoredAnswer> => {
-      const summary = await importValues(app.db, writeContext(request), rows, {
-        dryRun,
-        mode,
-        beforeCommit: key !== undefined
-          ? async (tx, result) => {
-            if (!await recordAnswer(tx, key, requestHash, { status: 200, response: result })) throw new KeyTakenMeanwhile()
-          }
-          : undefined
-      })
-      const status = mode === 'atomic' && summary.rejected > 0 ? 422 : 200
-      // A refused atomic import wrote nothing; its answer is remembered on its own.
-      if (status === 422 && key !== undefined && !dryRun) await recordAnswer(app.db, key, requestHash, { status, response: summary })
-      if (!dryRun) app.metrics.importRows(summary)
-      return { status, response: summary }
-    }
-
-    if (key === undefined || dryRun) return answer(await execute(), false)
-
-    // One request per key at a time in this process: the others wait, then replay. Across
-    // instances the unique key row does the same job (see recordAnswer).
-    for (let pending = inFlight.get(key); pending !== undefined; pending = inFlight.get(key)) await pending.catch(() => {})
-    const work = (async (): Promise<{ stored: StoredAnswer, replayed: boolean }> => {
-      const stored = await findAnswer(app.db, key, requestHash)
-      if (stored === 'mismatch') {
-        throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different body or options; use a new key for a new request.')
-      }
-      if (stored !== undefined) return { stored, replayed: true }
-      try {
-        return { stored: await execute(), replayed: false }
-      } catch (err) {
-        if (!(err instanceof KeyTakenMeanwhile)) throw err
-        // Another instance finished the same key first: answer what it answered.
-        const theirs = await findAnswer(app.db, key, requestHash)
-        if (theirs === undefined || theirs === 'mismatch') throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used concurrently with a different body.')
-        return { stored: theirs, replayed: true }
-      }
-    })()
-    inFlight.set(key, work)
-    try {
-      const { stored, replayed } = await work
-      if (!replayed && Math.random() < 0.01) await purgeExpired(app.db)
-      return answer(stored, replayed)
-    } finally {
-      if (inFlight.get(key) === work) inFlight.delete(key)
-    }
+    const { status, summary, replayed } = await service.run(writeContext(request), rows, {
+      dryRun,
+      mode,
+      idempotency: key !== undefined ? { key, requestHash } : undefined
+    })
+    if (!dryRun && !replayed) app.metrics.importRows(summary)
+    if (replayed) reply.header(REPLAYED, 'true')
+    if (status === 200) return reply.code(200).send(summary)
+    throw new ApiError('IMPORT_REJECTED', `${summary.rejected} of ${summary.received} rows are not valid; nothing was written.`, {
+      errors: summary.errors,
+      extensions: { summary },
+      headers: replayed ? { [REPLAYED]: 'true' } : {}
+    })
   })
 }
 

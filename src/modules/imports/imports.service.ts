@@ -1,14 +1,12 @@
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
-import type { FieldError } from '../../lib/errors.ts'
+import { ApiError, type FieldError } from '../../errors/catalogue.ts'
+import { assertWritable } from '../../lib/access.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
-import { lazyValidator } from '../../plugins/validation.ts'
-import { createValidators } from '../../lib/validators.ts'
-import { assertWritable } from '../tokens/scope.ts'
-import { checkValueRow, hasProblems, loadReferences, type References } from '../values/values.references.ts'
-import { naturalKeyAsSent, type ValueData, type ValueInput } from '../values/values.rules.ts'
-import { ValueCreate } from '../values/values.schemas.ts'
-import { createBulkWriter } from '../values/values.upsert.ts'
+import { checkValues, loadReferences } from '../values/values.check.ts'
+import { naturalKeyAsSent, type ValueFields } from '../values/values.model.ts'
+import { createValueWriter } from '../values/values.writer.ts'
+import { findAnswer, purgeExpired, recordAnswer, type StoredAnswer } from './imports.idempotency.ts'
 import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
 
 /**
@@ -17,14 +15,10 @@ import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
  */
 export const IMPORT_SEGMENT_ROWS = 1000
 
-// The same strict validator as the body of POST /v1/values (no coercion, no unknown fields),
-// compiled on the first import rather than at every start (issue #7: some 80 ms of a restart).
-const validateRow = lazyValidator(() => createValidators().body.compile(ValueCreate))
-
 /** Rolls the write transaction back: a dry run, or an atomic import with rejected rows. */
 class Rollback extends Error {}
 
-export interface ImportOptions {
+interface ImportOptions {
   dryRun: boolean
   mode: 'atomic' | 'partial'
   /** Runs inside the write transaction once the rows are written (records the idempotency key). */
@@ -39,12 +33,11 @@ export interface ImportOptions {
  * its counts are exactly what the real request would report.
  *
  * The rows are taken in natural-key order (naturalKeyAsSent), IMPORT_SEGMENT_ROWS at a time: each
- * segment is checked and handed to the bulk writer, which streams it to the database while
- * the next segment is checked (issue #7: one import stream used to check every row, then
- * wait for the database, then answer). A segment never splits rows sharing a key, so
- * duplicates are found within it.
+ * segment is checked and handed to the value writer, which streams it to the database while
+ * the next segment is checked, so one import keeps both the service and the database busy.
+ * A segment never splits rows sharing a key, so duplicates are found within it.
  */
-export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], options: ImportOptions): Promise<ImportSummary> {
+async function importValues (db: Db, ctx: WriteContext, raw: readonly unknown[], options: ImportOptions): Promise<ImportSummary> {
   // One row outside an editor's region refuses the whole request, whatever the mode.
   await assertWritable(db, ctx, raw.map((r) => (typeof r === 'object' && r !== null ? (r as { regionCode?: unknown }).regionCode as string : undefined)))
   const errors: FieldError[] = []
@@ -73,40 +66,26 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
   const keys = raw.map(naturalKeyAsSent)
   const order = raw.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
 
-  /** The row to store, or undefined when the row is rejected (its errors recorded). */
-  const check = (refs: References, index: number): ValueData | undefined => {
-    const row = raw[index]
-    if (!validateRow(row)) {
-      for (const e of validateRow.errors ?? []) {
-        const params = e.params as Record<string, unknown>
-        const extra = e.keyword === 'additionalProperties' ? `/${String(params.additionalProperty)}` : e.keyword === 'required' ? `/${String(params.missingProperty)}` : ''
-        reject(index, { field: `${e.instancePath}${extra}`, code: e.keyword, message: e.keyword === 'additionalProperties' ? 'is not a known field' : e.message ?? 'is not valid' })
-      }
-      return undefined
-    }
-    const checked = checkValueRow(refs, row as ValueInput, '')
-    if (!hasProblems(checked)) return checked
-    for (const e of checked.errors) reject(index, e)
-    return undefined
-  }
-
   const run = async (tx: Db): Promise<ImportSummary> => {
     const refs = await loadReferences(tx, raw)
-    const writer = createBulkWriter(tx)
+    const writer = createValueWriter(tx)
     try {
       for (let start = 0; start < order.length;) {
         let end = Math.min(start + IMPORT_SEGMENT_ROWS, order.length)
         while (end < order.length && keys[order[end]!] === keys[order[end - 1]!]) end++
-        const segment: ValueData[] = []
-        for (let first = start; first < end;) {
+        const indexes = order.slice(start, end)
+        const checked = checkValues(refs, indexes.map((i) => raw[i]), () => '')
+        for (const problem of checked.problems) for (const e of problem.errors) reject(indexes[problem.index]!, e)
+        const segment: ValueFields[] = []
+        for (let first = 0; first < indexes.length;) {
           let last = first + 1
-          while (last < end && keys[order[last]!] === keys[order[first]!]) last++
+          while (last < indexes.length && keys[indexes[last]!] === keys[indexes[first]!]) last++
           // Rows [first, last) share a key as sent; those that pass their checks share a
           // natural key. Two of them: which is right is unknowable, so all are refused.
-          const valid: Array<{ index: number, data: ValueData }> = []
+          const valid: Array<{ index: number, data: ValueFields }> = []
           for (let p = first; p < last; p++) {
-            const data = check(refs, order[p]!)
-            if (data !== undefined) valid.push({ index: order[p]!, data })
+            const data = checked.rows[p]
+            if (data !== undefined) valid.push({ index: indexes[p]!, data })
           }
           if (valid.length === 1) segment.push(valid[0]!.data)
           if (valid.length > 1) {
@@ -143,4 +122,80 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
     if (!(err instanceof Rollback)) throw err
   }
   return result!
+}
+
+/** Another request recorded the same Idempotency-Key while this one ran. */
+class KeyTakenMeanwhile extends Error {}
+
+export interface ImportRequest {
+  dryRun: boolean
+  mode: 'atomic' | 'partial'
+  /** The Idempotency-Key header, and the fingerprint of the request it was sent with. */
+  idempotency?: { key: string, requestHash: string }
+}
+
+/** An import's answer: 200 with the summary, or 422 for a refused atomic import; `replayed` when it is the stored answer of an earlier request. */
+export interface ImportAnswer { status: 200 | 422, summary: ImportSummary, replayed: boolean }
+
+const reused = (detail: string) => new ApiError('IDEMPOTENCY_KEY_REUSED', detail)
+
+export function createImportsService (db: Db) {
+  // Requests with the same key in this process wait for the first one, then replay it;
+  // across instances the unique key row does the same job (see recordAnswer).
+  const inFlight = new Map<string, Promise<unknown>>()
+
+  async function execute (ctx: WriteContext, rows: readonly unknown[], request: ImportRequest): Promise<ImportAnswer> {
+    const key = request.idempotency
+    const summary = await importValues(db, ctx, rows, {
+      dryRun: request.dryRun,
+      mode: request.mode,
+      beforeCommit: key !== undefined && !request.dryRun
+        ? async (tx, result) => {
+          if (!await recordAnswer(tx, key.key, key.requestHash, { status: 200, response: result })) throw new KeyTakenMeanwhile()
+        }
+        : undefined
+    })
+    const status = request.mode === 'atomic' && summary.rejected > 0 ? 422 : 200
+    // A refused atomic import wrote nothing; its answer is remembered on its own.
+    if (status === 422 && key !== undefined && !request.dryRun) await recordAnswer(db, key.key, key.requestHash, { status, response: summary })
+    return { status, summary, replayed: false }
+  }
+
+  const replay = (stored: StoredAnswer): ImportAnswer => ({ status: stored.status === 422 ? 422 : 200, summary: stored.response as ImportSummary, replayed: true })
+
+  return {
+    /**
+     * Imports the rows as sent (a JSON body's `values` or a CSV's records). With an
+     * Idempotency-Key the first answer for the key and request is stored and replayed to
+     * every retry; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED.
+     */
+    async run (ctx: WriteContext, rows: readonly unknown[], request: ImportRequest): Promise<ImportAnswer> {
+      const key = request.idempotency
+      if (key === undefined || request.dryRun) return execute(ctx, rows, request)
+
+      for (let pending = inFlight.get(key.key); pending !== undefined; pending = inFlight.get(key.key)) await pending.catch(() => {})
+      const work = (async (): Promise<ImportAnswer> => {
+        const stored = await findAnswer(db, key.key, key.requestHash)
+        if (stored === 'mismatch') throw reused('This Idempotency-Key was already used with a different body or options; use a new key for a new request.')
+        if (stored !== undefined) return replay(stored)
+        try {
+          return await execute(ctx, rows, request)
+        } catch (err) {
+          if (!(err instanceof KeyTakenMeanwhile)) throw err
+          // Another instance finished the same key first: answer what it answered.
+          const theirs = await findAnswer(db, key.key, key.requestHash)
+          if (theirs === undefined || theirs === 'mismatch') throw reused('This Idempotency-Key was used concurrently with a different body.')
+          return replay(theirs)
+        }
+      })()
+      inFlight.set(key.key, work)
+      try {
+        const answer = await work
+        if (!answer.replayed && Math.random() < 0.01) await purgeExpired(db)
+        return answer
+      } finally {
+        if (inFlight.get(key.key) === work) inFlight.delete(key.key)
+      }
+    }
+  }
 }

@@ -1,14 +1,15 @@
+import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
-import { problems } from '../../lib/problem.ts'
+import { problems } from '../../errors/problem.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createIndicatorsRepository } from './indicators.repository.ts'
 import {
   Indicator, IndicatorCreate, IndicatorListQuery, IndicatorPage, IndicatorParams, IndicatorPatch, IndicatorReplace
 } from './indicators.schemas.ts'
-import { createIndicatorsService, indicatorInput, indicatorNotFound } from './indicators.service.ts'
+import { createIndicatorsService, indicatorInput } from './indicators.service.ts'
 
 const tags = ['indicators']
 
@@ -57,7 +58,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const row = await repo.get(request.params.code)
-    if (row === undefined) throw indicatorNotFound(request.params.code)
+    if (row === undefined) throw notFound.indicator(request.params.code)
     return sendResource(request, reply, row)
   })
 

@@ -2,14 +2,10 @@ import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
 import { compareDecimal, toDecimalOrNull } from '../../lib/decimal.ts'
-import { ApiError } from '../../lib/errors.ts'
+import { ApiError, notFound } from '../../errors/catalogue.ts'
 import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { createIndicatorsRepository, type IndicatorInput, type IndicatorRow } from './indicators.repository.ts'
 import type { IndicatorPatch, IndicatorReplace } from './indicators.schemas.ts'
-
-export function indicatorNotFound (code: string): ApiError {
-  return new ApiError('INDICATOR_NOT_FOUND', `No indicator has code ${code}.`)
-}
 
 /** Body fields to a row, with decimals normalised; omitted optional fields become null. */
 export function indicatorInput (code: string, body: IndicatorReplace): IndicatorInput {
@@ -40,7 +36,7 @@ export function createIndicatorsService (db: Db) {
     return writeTransaction(db, ctx.actor, async (tx) => {
       const repo = createIndicatorsRepository(tx)
       const existing = await repo.get(code, true)
-      if (existing === undefined && mustExist) throw indicatorNotFound(code)
+      if (existing === undefined && mustExist) throw notFound.indicator(code)
       assertIfMatch(ctx, existing?.revision)
       const input = next(existing)
       if (existing === undefined) return { row: await repo.insert(input), created: true }
@@ -74,7 +70,7 @@ export function createIndicatorsService (db: Db) {
       await writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createIndicatorsRepository(tx)
         const existing = await repo.get(code, true)
-        if (existing === undefined) throw indicatorNotFound(code)
+        if (existing === undefined) throw notFound.indicator(code)
         assertIfMatch(ctx, existing.revision)
         if (await repo.hasValues(code)) throw new ApiError('INDICATOR_IN_USE', `Indicator ${code} still has yearly values; delete them first.`)
         await repo.delete(code)

@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, gte, lte, ne, or, sql } from 'drizzle-orm'
-import { queryRows, type Db } from '../../db/client.ts'
+import type { Db } from '../../db/client.ts'
+import { queryRows } from '../../db/query.ts'
+import { subtreeOf } from '../../db/region-tree.ts'
 import { currentActor, plans, yearlyValues } from '../../db/schema.ts'
-import { subtreeOf } from '../values/values.repository.ts'
 
 export type PlanRow = typeof plans.$inferSelect
 export type PlanInput = Omit<typeof plans.$inferInsert, 'revision' | 'createdAt' | 'updatedAt'>

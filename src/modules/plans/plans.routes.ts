@@ -1,19 +1,19 @@
+import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
-import { problems } from '../../lib/problem.ts'
+import { problems } from '../../errors/problem.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { PageQuery } from '../../lib/schemas.ts'
 import { Type } from 'typebox'
-import { createValuesRepository } from '../values/values.repository.ts'
-import { toValueResource } from '../values/values.rules.ts'
-import { valueCursorKey } from '../values/values.routes.ts'
+import { createValuesRepository, listCursorKey } from '../values/values.repository.ts'
+import { toValueResource } from '../values/values.model.ts'
 import { createPlansRepository } from './plans.repository.ts'
 import {
   Plan, PlanCreate, PlanListQuery, PlanPage, PlanParams, PlanPatch, PlanReplace, TargetPage, TargetTable, TargetTableResult
 } from './plans.schemas.ts'
-import { createPlansService, planInput, planNotFound } from './plans.service.ts'
+import { createPlansService, planInput } from './plans.service.ts'
 import { replaceTargets } from './targets.service.ts'
 
 const tags = ['plans']
@@ -65,7 +65,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const row = await repo.get(request.params.id)
-    if (row === undefined) throw planNotFound(request.params.id)
+    if (row === undefined) throw notFound.plan(request.params.id)
     return sendResource(request, reply, row)
   })
 
@@ -125,10 +125,10 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TargetPage, ...problems(400, 404) }
     }
   }, async (request) => {
-    if (await repo.get(request.params.id) === undefined) throw planNotFound(request.params.id)
+    if (await repo.get(request.params.id) === undefined) throw notFound.plan(request.params.id)
     const { limit = 100, cursor } = request.query
     const after = decodeCursor(cursor, ['number', 'number']) as [number, number] | undefined
-    const page = pageOf(await values.listByPlan(request.params.id, after, limit), limit, valueCursorKey)
+    const page = pageOf(await values.list({ plan: request.params.id, breakdown: '*', after, limit }), limit, listCursorKey)
     return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
   })
 

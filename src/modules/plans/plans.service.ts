@@ -1,16 +1,12 @@
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
-import { ApiError, type FieldError } from '../../lib/errors.ts'
+import { ApiError, type FieldError, notFound } from '../../errors/catalogue.ts'
 import { sameFields, type WriteContext } from '../../lib/write-context.ts'
-import { createRegionsRepository } from '../regions/regions.repository.ts'
-import { assertWritable } from '../tokens/scope.ts'
+import { existingRegions } from '../../db/region-tree.ts'
+import { assertWritable } from '../../lib/access.ts'
 import { createPlansRepository, type PlanInput, type PlanRow } from './plans.repository.ts'
 import type { PlanPatch, PlanReplace } from './plans.schemas.ts'
-
-export function planNotFound (id: string): ApiError {
-  return new ApiError('PLAN_NOT_FOUND', `No plan has id ${id}.`)
-}
 
 export function planInput (id: string, body: PlanReplace): PlanInput {
   return {
@@ -42,7 +38,7 @@ export function createPlansService (db: Db) {
     }
     if (errors.length > 0) throw new ApiError('UNPROCESSABLE', errors[0]!.message, { errors })
 
-    if (!(await createRegionsRepository(tx).existing([input.regionCode])).has(input.regionCode)) {
+    if (!(await existingRegions(tx, [input.regionCode])).has(input.regionCode)) {
       throw new ApiError('REFERENCE_NOT_FOUND', `No region has code ${input.regionCode}.`, {
         errors: [{ field: '/body/regionCode', code: 'not-found', message: `no region has code ${input.regionCode}` }]
       })
@@ -75,7 +71,7 @@ export function createPlansService (db: Db) {
     return writeTransaction(db, ctx.actor, async (tx) => {
       const repo = createPlansRepository(tx)
       const existing = await repo.get(id, true)
-      if (existing === undefined && mustExist) throw planNotFound(id)
+      if (existing === undefined && mustExist) throw notFound.plan(id)
       assertIfMatch(ctx, existing?.revision)
       const input = next(existing)
       await assertWritable(tx, ctx, [input.regionCode, existing?.regionCode])
@@ -104,7 +100,7 @@ export function createPlansService (db: Db) {
       await writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createPlansRepository(tx)
         const existing = await repo.get(id, true)
-        if (existing === undefined) throw planNotFound(id)
+        if (existing === undefined) throw notFound.plan(id)
         assertIfMatch(ctx, existing.revision)
         await assertWritable(tx, ctx, [existing.regionCode])
         const children = await repo.childCount(id)

@@ -1,22 +1,14 @@
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
-import { ApiError, type FieldError } from '../../lib/errors.ts'
-import { assertWritable } from '../tokens/scope.ts'
-import { checkValues } from '../values/values.references.ts'
+import { ApiError, type FieldError, notFound } from '../../errors/catalogue.ts'
+import { assertWritable } from '../../lib/access.ts'
+import { checkAll } from '../values/values.check.ts'
 import { createValuesRepository } from '../values/values.repository.ts'
-import { naturalKey, type ValueData, type ValueInput, type ValueRow } from '../values/values.rules.ts'
+import { naturalKey, sortedByKey } from '../values/values.model.ts'
+import { createValueWriter } from '../values/values.writer.ts'
 import { createPlansRepository } from './plans.repository.ts'
 import type { TargetTable } from './plans.schemas.ts'
-import { planNotFound } from './plans.service.ts'
-
-const compared = [
-  'value', 'comparator', 'binding', 'baselineYear', 'baselineValue', 'qualitative', 'numerator', 'denominator', 'source', 'note'
-] as const
-
-function sameContent (row: ValueRow, data: ValueData): boolean {
-  return compared.every((f) => (row[f] ?? null) === (data[f] ?? null))
-}
 
 /**
  * Replaces a plan's whole target table in one transaction. Rows are matched to stored
@@ -29,11 +21,11 @@ export async function replaceTargets (db: Db, ctx: WriteContext, planId: string,
     const values = createValuesRepository(tx)
     // Locking the plan row serialises concurrent replacements of the same table.
     const plan = await plans.get(planId, true)
-    if (plan === undefined) throw planNotFound(planId)
+    if (plan === undefined) throw notFound.plan(planId)
     await assertWritable(tx, ctx, [plan.regionCode, ...table.targets.map((t) => t.regionCode)])
 
-    const inputs: ValueInput[] = table.targets.map((t) => ({ ...t, kind: 'target', planId }))
-    const rows = await checkValues(tx, inputs, (i) => `/body/targets/${i}`, true)
+    const inputs = table.targets.map((t) => ({ ...t, kind: 'target', planId }))
+    const rows = await checkAll(tx, inputs, (i) => `/body/targets/${i}`, true)
 
     const seen = new Map<string, number>()
     const duplicates: FieldError[] = []
@@ -50,29 +42,12 @@ export async function replaceTargets (db: Db, ctx: WriteContext, planId: string,
       throw new ApiError('DUPLICATE_KEY_IN_REQUEST', `${duplicates.length} row(s) repeat the key of an earlier row.`, { errors: duplicates })
     }
 
-    const existing = new Map((await values.allOfPlan(planId, true)).map((r) => [naturalKey(r), r]))
-    let created = 0
-    let updated = 0
-    let unchanged = 0
-    const inserts: ValueData[] = []
-    for (const data of rows) {
-      const key = naturalKey(data)
-      const current = existing.get(key)
-      existing.delete(key)
-      if (current === undefined) {
-        inserts.push(data)
-        created++
-      } else if (sameContent(current, data)) {
-        unchanged++
-      } else {
-        await values.update(current.id, data)
-        updated++
-      }
-    }
-    const stale = [...existing.values()].map((r) => r.id)
-    await values.deleteMany(stale)
-    await values.insertMany(inserts)
-    const items = (await values.allOfPlan(planId)).sort((a, b) => a.year - b.year || a.id - b.id)
-    return { created, updated, unchanged, deleted: stale.length, items }
+    // Stored targets whose key the table no longer has go; the rest are upserted by key,
+    // so an unchanged row keeps its id and revision.
+    const stale = (await values.targetsOfPlan(planId, true)).filter((r) => !seen.has(naturalKey(r))).map((r) => r.id)
+    const writer = createValueWriter(tx)
+    await writer.remove(stale)
+    const counts = await writer.upsert(sortedByKey(rows))
+    return { ...counts, deleted: stale.length, items: await values.targetsOfPlan(planId) }
   })
 }

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.ts'
-import { prepareStatement } from '../../db/prepared.ts'
-import { breakdownOf, type ValueRow } from '../values/values.rules.ts'
+import { statement } from '../../db/query.ts'
+import { breakdownOf, type ValueFields } from '../values/values.model.ts'
 import type { ActualFacts, PlanFacts, TargetFacts } from './progress.service.ts'
 
 interface Row {
@@ -12,10 +12,10 @@ interface Row {
   indicator_code: string
   from_year: number
   year: number
-  category: ValueRow['category']
-  grade: ValueRow['grade']
-  sex: ValueRow['sex']
-  area: ValueRow['area']
+  category: ValueFields['category']
+  grade: ValueFields['grade']
+  sex: ValueFields['sex']
+  area: ValueFields['area']
   value: string | null
   comparator: TargetFacts['comparator']
   binding: TargetFacts['binding'] | null
@@ -65,8 +65,10 @@ left join lateral (
 where p.id = $1
 order by t.year, t.id`
 
+const progressOfPlan = statement<Row>('progress_of_plan', PROGRESS_SQL)
+
 export function createProgressRepository (db: Db) {
-  const progress = prepareStatement<Row>(db, 'progress_of_plan', PROGRESS_SQL)
+  const progress = (params: unknown[]) => progressOfPlan.run(db, params)
 
   return {
     /** The plan and its targets with their actuals; undefined when no plan has this id. */
@@ -97,5 +99,3 @@ export function createProgressRepository (db: Db) {
     }
   }
 }
-
-export type ProgressRepository = ReturnType<typeof createProgressRepository>

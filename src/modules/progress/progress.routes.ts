@@ -1,7 +1,7 @@
+import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems } from '../../lib/problem.ts'
+import { problems } from '../../errors/problem.ts'
 import { PlanParams } from '../plans/plans.schemas.ts'
-import { planNotFound } from '../plans/plans.service.ts'
 import { createProgressRepository } from './progress.repository.ts'
 import { Progress, ProgressQuery } from './progress.schemas.ts'
 import { method, progressReport } from './progress.service.ts'
@@ -48,7 +48,7 @@ const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const asOf = request.query.asOf ?? currentYear()
     const found = await repo.targetsWithActuals(request.params.id, asOf)
-    if (found === undefined) throw planNotFound(request.params.id)
+    if (found === undefined) throw notFound.plan(request.params.id)
     return progressReport(request.params.id, found.plan, asOf, found.targets)
   })
 }

@@ -3,7 +3,7 @@ import { add, cmp, div, mul, rational, sign, sub, toDecimalString, type Rational
 import type { Breakdown } from '../values/values.schemas.ts'
 
 /**
- * Plan progress (docs/design.md "Plan progress", issue #5): pure computation over a
+ * Plan progress (docs/design.md "Plan progress"): pure computation over a
  * plan's targets and the actuals chosen for them, so every rule is unit-testable and the
  * texts below are both the OpenAPI description and the `method` of each answer.
  */

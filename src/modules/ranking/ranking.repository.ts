@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts'
-import { prepareStatement } from '../../db/prepared.ts'
+import { statement } from '../../db/query.ts'
 import type { RegionLevel } from '../regions/regions.rules.ts'
 
 export interface RankingRow {
@@ -69,8 +69,10 @@ export interface RankingQuery {
   limit: number
 }
 
+const rankingOfIndicator = statement<RankingRow>('ranking_of_indicator', RANKING_SQL)
+
 export function createRankingRepository (db: Db) {
-  const ranking = prepareStatement<RankingRow>(db, 'ranking_of_indicator', RANKING_SQL)
+  const ranking = (params: unknown[]) => rankingOfIndicator.run(db, params)
   return {
     /** One page (plus one row, to tell whether another page follows). */
     async page (q: RankingQuery): Promise<RankingRow[]> {

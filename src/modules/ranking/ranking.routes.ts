@@ -1,9 +1,8 @@
+import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, invalidCursor } from '../../lib/pagination.ts'
-import { problems } from '../../lib/problem.ts'
-import { indicatorNotFound } from '../indicators/indicators.service.ts'
+import { problems } from '../../errors/problem.ts'
 import { NATIONAL_ROOT } from '../regions/regions.rules.ts'
-import { regionNotFound } from '../regions/regions.service.ts'
 import { assertLevelBelow } from '../rollup/rollup.service.ts'
 import { createSubjectLookup } from '../rollup/rollup.repository.ts'
 import { createRankingRepository, type RankingCursor } from './ranking.repository.ts'
@@ -35,8 +34,8 @@ const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const after = decodeCursor(cursor, ['number', 'string', 'string']) as RankingCursor | undefined
     if (after !== undefined && ((after[0] !== 0 && after[0] !== 1) || !DECIMAL.test(after[1]))) throw invalidCursor()
     const found = await subject(within, request.params.code)
-    if (found.indicator === null) throw indicatorNotFound(request.params.code)
-    if (found.regionLevel === null) throw regionNotFound(within)
+    if (found.indicator === null) throw notFound.indicator(request.params.code)
+    if (found.regionLevel === null) throw notFound.region(within)
     assertLevelBelow({ code: within, level: found.regionLevel }, level, 'level')
     const rows = await repo.page({ within, indicator: found.indicator.code, level, direction: found.indicator.direction, year, after, limit })
     return rankingPage(rows, limit)

@@ -1,5 +1,6 @@
 import { inArray, sql } from 'drizzle-orm'
-import { queryRows, type Db } from '../../db/client.ts'
+import type { Db } from '../../db/client.ts'
+import { queryRows } from '../../db/query.ts'
 import { regions } from '../../db/schema.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import type { RegionInput } from './regions.repository.ts'

@@ -1,5 +1,7 @@
 import { and, asc, eq, gt, ilike, or, sql } from 'drizzle-orm'
-import { queryRows, type Db } from '../../db/client.ts'
+import type { Db } from '../../db/client.ts'
+import { queryRows } from '../../db/query.ts'
+import { subtreeOf } from '../../db/region-tree.ts'
 import { currentActor, plans, regions, yearlyValues } from '../../db/schema.ts'
 import { likePattern } from '../../lib/pagination.ts'
 
@@ -45,43 +47,13 @@ export function createRegionsRepository (db: Db) {
       return codes.map((c) => rows.find((r) => r.code === c)!)
     },
 
-    /** Codes of the region and everything below it. */
-    descendantsQuery (code: string) {
-      return sql`(with recursive down(code, depth) as (
-          select code, 0 from regions where code = ${code}
-          union all
-          select r.code, down.depth + 1 from regions r join down on r.parent_code = down.code where down.depth < 10
-        ) select code from down)`
-    },
-
     async descendants (code: string, filter: { level?: RegionLevel, after?: string, limit: number }) {
       return db.select().from(regions).where(and(
-        sql`${regions.code} in ${this.descendantsQuery(code)}`,
+        sql`${regions.code} in ${subtreeOf(code)}`,
         sql`${regions.code} <> ${code}`,
         filter.level !== undefined ? eq(regions.level, filter.level) : undefined,
         filter.after !== undefined ? gt(regions.code, filter.after) : undefined
       )).orderBy(asc(regions.code)).limit(filter.limit + 1)
-    },
-
-    /** Which of `codes` exist. */
-    async existing (codes: string[]): Promise<Set<string>> {
-      if (codes.length === 0) return new Set()
-      const rows = await db.select({ code: regions.code }).from(regions).where(sql`${regions.code} = any(${sql.param(codes)}::text[])`)
-      return new Set(rows.map((r) => r.code))
-    },
-
-    /** Which of `codes` are `root` itself or lie below it. */
-    async within (root: string, codes: string[]): Promise<Set<string>> {
-      if (codes.length === 0) return new Set()
-      const result = await queryRows<{ start: string }>(db, sql`
-        with recursive up(start, code, parent_code, depth) as (
-          select code, code, parent_code, 0 from regions where code = any(${sql.param(codes)}::text[])
-          union all
-          select up.start, r.code, r.parent_code, up.depth + 1 from regions r join up on r.code = up.parent_code
-          where up.depth < 10
-        )
-        select distinct start from up where code = ${root}`)
-      return new Set(result.map((r) => r.start))
     },
 
     async insert (input: RegionInput): Promise<RegionRow> {
@@ -111,5 +83,3 @@ export function createRegionsRepository (db: Db) {
     }
   }
 }
-
-export type RegionsRepository = ReturnType<typeof createRegionsRepository>

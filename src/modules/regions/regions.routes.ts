@@ -1,14 +1,15 @@
+import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
-import { problems } from '../../lib/problem.ts'
+import { problems } from '../../errors/problem.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createRegionsRepository, type RegionRow } from './regions.repository.ts'
 import {
   CodeParams, DescendantsQuery, Region, RegionCreate, RegionListQuery, RegionPage, RegionPatch, RegionReplace
 } from './regions.schemas.ts'
-import { createRegionsService, regionNotFound } from './regions.service.ts'
+import { createRegionsService } from './regions.service.ts'
 
 const tags = ['regions']
 
@@ -20,7 +21,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function mustGet (code: string) {
     const row = await repo.get(code)
-    if (row === undefined) throw regionNotFound(code)
+    if (row === undefined) throw notFound.region(code)
     return row
   }
 

@@ -1,4 +1,4 @@
-import { ApiError } from '../../lib/errors.ts'
+import { ApiError } from '../../errors/catalogue.ts'
 import type { regionLevels } from '../../db/schema.ts'
 
 export type RegionLevel = typeof regionLevels[number]

@@ -1,15 +1,11 @@
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import { assertIfMatch } from '../../lib/conditional.ts'
-import { ApiError } from '../../lib/errors.ts'
+import { ApiError, notFound } from '../../errors/catalogue.ts'
 import { sameFields, type WriteContext } from '../../lib/write-context.ts'
 import { createRegionsRepository, type RegionInput, type RegionRow } from './regions.repository.ts'
 import { assertLevelMatchesCode, assertValidParent } from './regions.rules.ts'
 import type { RegionPatch } from './regions.schemas.ts'
-
-export function regionNotFound (code: string): ApiError {
-  return new ApiError('REGION_NOT_FOUND', `No region has code ${code}.`)
-}
 
 /** Use cases that write regions: each runs in one transaction and checks the region rules. */
 export function createRegionsService (db: Db) {
@@ -24,7 +20,7 @@ export function createRegionsService (db: Db) {
     return writeTransaction(db, ctx.actor, async (tx) => {
       const repo = createRegionsRepository(tx)
       const existing = await repo.get(code, true)
-      if (existing === undefined && mustExist) throw regionNotFound(code)
+      if (existing === undefined && mustExist) throw notFound.region(code)
       assertIfMatch(ctx, existing?.revision)
       const input = next(existing)
       await checkRules(repo, input)
@@ -65,7 +61,7 @@ export function createRegionsService (db: Db) {
       await writeTransaction(db, ctx.actor, async (tx) => {
         const repo = createRegionsRepository(tx)
         const existing = await repo.get(code, true)
-        if (existing === undefined) throw regionNotFound(code)
+        if (existing === undefined) throw notFound.region(code)
         assertIfMatch(ctx, existing.revision)
         const usage = await repo.usage(code)
         if (usage.children > 0 || usage.plans > 0 || usage.values > 0) {

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/client.ts'
-import { prepareStatement } from '../../db/prepared.ts'
+import { statement } from '../../db/query.ts'
 import type { RegionLevel } from '../regions/regions.rules.ts'
 import type { Breakdown } from '../values/values.schemas.ts'
 
@@ -97,8 +97,12 @@ select (select level::text from regions where code = $1) as region_level,
        i.code, i.aggregation::text as aggregation, i.direction::text as direction, i.unit::text as unit
 from (select 1) one left join indicators i on i.code = $2`
 
+const monitoringSubject = statement<{ region_level: RegionLevel | null, code: string | null, aggregation: 'sum' | 'ratio' | 'none', direction: 'increase' | 'decrease', unit: string }>('monitoring_subject', SUBJECT_SQL)
+const rollupOfRegionTotals = statement<RawRow>('rollup_of_region_totals', rollupSql('total'))
+const rollupOfRegionBreakdown = statement<RawRow>('rollup_of_region_breakdown', rollupSql('breakdown'))
+
 export function createSubjectLookup (db: Db) {
-  const subject = prepareStatement<{ region_level: RegionLevel | null, code: string | null, aggregation: 'sum' | 'ratio' | 'none', direction: 'increase' | 'decrease', unit: string }>(db, 'monitoring_subject', SUBJECT_SQL)
+  const subject = (params: unknown[]) => monitoringSubject.run(db, params)
   return async (region: string, indicator: string): Promise<Subject> => {
     const [r] = await subject([region, indicator])
     return {
@@ -109,8 +113,8 @@ export function createSubjectLookup (db: Db) {
 }
 
 export function createRollupRepository (db: Db) {
-  const totals = prepareStatement<RawRow>(db, 'rollup_of_region_totals', rollupSql('total'))
-  const breakdowns = prepareStatement<RawRow>(db, 'rollup_of_region_breakdown', rollupSql('breakdown'))
+  const totals = (params: unknown[]) => rollupOfRegionTotals.run(db, params)
+  const breakdowns = (params: unknown[]) => rollupOfRegionBreakdown.run(db, params)
   return {
     subject: createSubjectLookup(db),
 
@@ -135,5 +139,3 @@ export function createRollupRepository (db: Db) {
     }
   }
 }
-
-export type RollupRepository = ReturnType<typeof createRollupRepository>

@@ -1,9 +1,8 @@
+import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problems } from '../../lib/problem.ts'
-import { indicatorNotFound } from '../indicators/indicators.service.ts'
+import { problems } from '../../errors/problem.ts'
 import { CodeParams } from '../regions/regions.schemas.ts'
-import { regionNotFound } from '../regions/regions.service.ts'
-import { parseBreakdownFilter } from '../values/values.rules.ts'
+import { parseBreakdownFilter } from '../values/values.schemas.ts'
 import type { Breakdown } from '../values/values.schemas.ts'
 import { createRollupRepository } from './rollup.repository.ts'
 import { Rollup, RollupQuery } from './rollup.schemas.ts'
@@ -40,8 +39,8 @@ const rollupRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const q = request.query
     const breakdown = parseBreakdownFilter(q.breakdown) as Breakdown
     const subject = await repo.subject(code, q.indicator)
-    if (subject.regionLevel === null) throw regionNotFound(code)
-    if (subject.indicator === null) throw indicatorNotFound(q.indicator)
+    if (subject.regionLevel === null) throw notFound.region(code)
+    if (subject.indicator === null) throw notFound.indicator(q.indicator)
     const input = { region: { code, level: subject.regionLevel }, indicator: subject.indicator, from: q.from, to: q.to, level: q.level, breakdown }
     assertRollupAllowed(input)
     const rows = await repo.rows({ region: code, indicator: q.indicator, from: q.from ?? 1949, to: q.to ?? 2100, breakdown, level: q.level })

@@ -1,5 +1,5 @@
 import { regionLevels } from '../../db/schema.ts'
-import { ApiError } from '../../lib/errors.ts'
+import { ApiError } from '../../errors/catalogue.ts'
 import { div, mul, rational, sub, toDecimalString } from '../../lib/rational.ts'
 import type { RegionLevel } from '../regions/regions.rules.ts'
 import type { Breakdown } from '../values/values.schemas.ts'

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
-import { problems } from '../../lib/problem.ts'
+import { problems } from '../../errors/problem.ts'
 import { NO_CONTENT } from '../../lib/routes.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { createTokensRepository, type TokenRow } from './tokens.repository.ts'

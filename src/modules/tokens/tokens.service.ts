@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
-import { ApiError } from '../../lib/errors.ts'
+import { ApiError, notFound } from '../../errors/catalogue.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
 import { hashSecret, newToken, parseToken, secretMatches } from './tokens.crypto.ts'
 import { createTokensRepository, type TokenRow } from './tokens.repository.ts'
@@ -15,10 +15,6 @@ export interface Principal {
 }
 
 export interface TokenInput { name: string, role: Role, regionCode?: string | null, expiresAt?: string | null }
-
-export function tokenNotFound (id: string): ApiError {
-  return new ApiError('TOKEN_NOT_FOUND', `No token has id ${id}.`)
-}
 
 export function createTokensService (db: Db, options: { pepper?: string } = {}) {
   let pepper: Promise<string> | undefined
@@ -72,7 +68,7 @@ export function createTokensService (db: Db, options: { pepper?: string } = {}) 
 
     async revoke (ctx: WriteContext, id: string): Promise<void> {
       await writeTransaction(db, ctx.actor, async (tx) => {
-        if (await createTokensRepository(tx).revoke(id) === undefined) throw tokenNotFound(id)
+        if (await createTokensRepository(tx).revoke(id) === undefined) throw notFound.token(id)
       })
     },
 

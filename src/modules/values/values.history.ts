@@ -2,51 +2,28 @@ import { asc, eq } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
 import { valueHistory } from '../../db/schema.ts'
 import { createValuesRepository } from './values.repository.ts'
-import { toValueResource, type ValueRecord, type ValueRow } from './values.rules.ts'
+import { decodeStored, toValueResource, type StoredValue } from './values.model.ts'
 
 type Resource = ReturnType<typeof toValueResource>
 
 export interface HistoryEntry {
   revision: number
   op: 'create' | 'update' | 'delete'
-  at: Date | string
+  at: string
   actor: string
   before: Resource | null
   after: Resource | null
 }
 
-/** A snapshot written by the trigger (to_jsonb of the row, decimals as text) back into a row. */
-function fromState (state: Record<string, unknown>): ValueRow {
-  const s = state as Record<string, any>
-  return {
-    id: Number(s.id),
-    kind: s.kind,
-    planId: s.plan_id,
-    regionCode: s.region_code,
-    indicatorCode: s.indicator_code,
-    fromYear: s.from_year,
-    year: s.year,
-    category: s.category,
-    grade: s.grade,
-    sex: s.sex,
-    area: s.area,
-    value: s.value,
-    status: s.status,
-    numerator: s.numerator,
-    denominator: s.denominator,
-    asOf: s.as_of,
-    comparator: s.comparator,
-    binding: s.binding,
-    baselineYear: s.baseline_year,
-    baselineValue: s.baseline_value,
-    qualitative: s.qualitative,
-    source: s.source,
-    note: s.note,
-    revision: s.revision,
-    updatedBy: s.updated_by,
-    createdAt: new Date(s.created_at),
-    updatedAt: new Date(s.updated_at)
-  }
+/**
+ * A snapshot written by the trigger (to_jsonb of the row, decimals kept as text) as a
+ * stored value: keyed by column like a read's row, timestamps in the API's ISO form.
+ */
+function fromState (state: Record<string, unknown>): StoredValue {
+  const value = decodeStored(state)
+  value.createdAt = new Date(value.createdAt).toISOString()
+  value.updatedAt = new Date(value.updatedAt).toISOString()
+  return value
 }
 
 /**
@@ -60,7 +37,7 @@ export async function valueHistoryOf (db: Db, id: number): Promise<HistoryEntry[
     await createValuesRepository(db).get(id)
   ]
   if (snapshots.length === 0 && current === undefined) return undefined
-  const states: ValueRecord[] = snapshots.map((s) => fromState(s.state as Record<string, unknown>))
+  const states: StoredValue[] = snapshots.map((s) => fromState(s.state as Record<string, unknown>))
   if (current !== undefined) states.push(current)
   const entries: HistoryEntry[] = states.map((state, i) => ({
     revision: state.revision,
@@ -75,7 +52,7 @@ export async function valueHistoryOf (db: Db, id: number): Promise<HistoryEntry[
     entries.push({
       revision: last.revision,
       op: 'delete',
-      at: last.supersededAt,
+      at: last.supersededAt.toISOString(),
       actor: last.supersededBy,
       before: toValueResource(states[states.length - 1]!),
       after: null

@@ -1,19 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
-import { ApiError } from '../../lib/errors.ts'
-import { problems } from '../../lib/problem.ts'
+import { ApiError, notFound } from '../../errors/catalogue.ts'
+import { problems } from '../../errors/problem.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
-import { createValuesRepository } from './values.repository.ts'
-import { parseBreakdownFilter, toValueResource, type ValueRow } from './values.rules.ts'
-import { HistoryPage, HistoryQuery, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
-import { valuesCsv } from './values.csv.ts'
+import { createValuesRepository, listCursorKey } from './values.repository.ts'
+import { toValueResource } from './values.model.ts'
+import { HistoryPage, HistoryQuery, parseBreakdownFilter, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
 import { valueHistoryOf } from './values.history.ts'
-import { createValuesService, valueNotFound } from './values.service.ts'
+import { createValuesService } from './values.service.ts'
 
 const tags = ['values']
-export const valueCursorKey = (r: Pick<ValueRow, 'year' | 'id'>) => [r.year, r.id]
 
 const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const repo = createValuesRepository(app.db)
@@ -60,7 +58,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           errors: [{ field: '/query/latest', code: 'conflict', message: 'not available as CSV' }]
         })
       }
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(await valuesCsv(repo, where) as unknown as string)
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(await repo.exportCsv(where) as unknown as string)
     }
     if (latest) {
       const after = decodeCursor(cursor, ['string', 'string', 'number']) as [string, string, number] | undefined
@@ -68,7 +66,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
     }
     const after = decodeCursor(cursor, ['number', 'number']) as [number, number] | undefined
-    const page = pageOf(await repo.list({ ...where, after, limit }), limit, valueCursorKey)
+    const page = pageOf(await repo.list({ ...where, after, limit }), limit, listCursorKey)
     return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
   })
 
@@ -105,7 +103,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const row = await repo.get(request.params.id)
-    if (row === undefined) throw valueNotFound(request.params.id)
+    if (row === undefined) throw notFound.value(request.params.id)
     return sendResource(request, reply, toValueResource(row))
   })
 
@@ -121,7 +119,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const entries = await valueHistoryOf(app.db, request.params.id)
-    if (entries === undefined) throw valueNotFound(request.params.id)
+    if (entries === undefined) throw notFound.value(request.params.id)
     const { limit = 100, cursor } = request.query
     const start = (decodeCursor(cursor, ['number'])?.[0] as number | undefined) ?? 0
     const rest = entries.slice(start)

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { ApiError } from '../../errors/catalogue.ts'
 import { actualStatuses, areas, bindings, categories, comparators, grades, sexes, valueKinds } from '../../db/schema.ts'
 import { DecimalInput, DecimalOutput, IsoDate, Nullable, Page, PageQuery, RegionCode, Revision, Slug, StringEnum, Timestamp, Year } from '../../lib/schemas.ts'
 
@@ -172,3 +173,27 @@ export const HistoryPage = Page(HistoryEntry, {
     nextCursor: null
   }]
 })
+
+const breakdownValues: Record<string, Set<string>> = {
+  category: new Set(categories),
+  grade: new Set(grades),
+  sex: new Set(sexes),
+  area: new Set(areas)
+}
+
+/** Parses the `breakdown` list filter: undefined or `total` = totals only, `*` = every breakdown, else exactly the pairs given. */
+export function parseBreakdownFilter (text: string | undefined): Breakdown | '*' {
+  if (text === undefined || text === 'total') return {}
+  if (text === '*') return '*'
+  const out: Record<string, string> = {}
+  for (const part of text.split(',')) {
+    const [dim = '', val = ''] = part.split(':')
+    if (breakdownValues[dim]?.has(val) !== true || out[dim] !== undefined) {
+      throw new ApiError('VALIDATION_FAILED', `breakdown: "${part}" is not a known dimension:value pair (or is repeated).`, {
+        errors: [{ field: '/query/breakdown', code: 'breakdown', message: `unknown or repeated: ${part}` }]
+      })
+    }
+    out[dim] = val
+  }
+  return out as Breakdown
+}

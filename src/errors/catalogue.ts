@@ -86,7 +86,14 @@ export function problemType (code: ErrorCode): string {
   return `urn:indicator-registry:problem:${code.toLowerCase().replaceAll('_', '-')}`
 }
 
-/** One field's error as a 400/422 with the standard shape. */
-export function fieldError (code: ErrorCode, field: string, fieldCode: string, message: string): ApiError {
-  return new ApiError(code, message, { errors: [{ field, code: fieldCode, message }] })
+/**
+ * The not-found problems of the resources, one wording each, for every module that looks
+ * a resource up (a plan's targets name their plan, a value its region, ...).
+ */
+export const notFound = {
+  region: (code: string) => new ApiError('REGION_NOT_FOUND', `No region has code ${code}.`),
+  indicator: (code: string) => new ApiError('INDICATOR_NOT_FOUND', `No indicator has code ${code}.`),
+  plan: (id: string) => new ApiError('PLAN_NOT_FOUND', `No plan has id ${id}.`),
+  value: (id: number) => new ApiError('VALUE_NOT_FOUND', `No yearly value has id ${id}.`),
+  token: (id: string) => new ApiError('TOKEN_NOT_FOUND', `No token has id ${id}.`)
 }

@@ -1,5 +1,6 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { catalogue, type ErrorCode } from './errors.ts'
+import { catalogue, problemType, type ApiError, type ErrorCode } from './catalogue.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -59,4 +60,31 @@ export function problems (...statuses: number[]) {
     }
   }
   return out
+}
+
+/** The request's path without its query: a problem's `instance`. */
+export const pathOf = (url: string): string => url.split('?')[0] ?? url
+
+/**
+ * The problem+json document of an error (RFC 9457). `instance` is the request's path and
+ * `requestId` its id; before Fastify has a request (parser errors) the path is whatever
+ * could be read from the request line, and there is no id.
+ */
+export function problemDocument (problem: ApiError, request?: FastifyRequest | { url: string }): Record<string, unknown> {
+  return {
+    type: problemType(problem.code),
+    title: catalogue[problem.code].title,
+    status: problem.status,
+    detail: problem.message,
+    ...(request !== undefined ? { instance: pathOf(request.url) } : {}),
+    code: problem.code,
+    ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
+    ...(problem.extensions ?? {}),
+    ...(request !== undefined && 'id' in request ? { requestId: String(request.id) } : {})
+  }
+}
+
+export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: ApiError) {
+  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value)
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemDocument(problem, request))
 }
