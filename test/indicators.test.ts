@@ -194,9 +194,12 @@ t.test('indicators', async (t) => {
     t.match(json(replaced), { nameEn: null, definition: null, min: null, max: null, direction: 'decrease', revision: 2 })
     t.same(json(await call(app, 'GET', '/v1/indicators/care-service-recipients')), json(replaced))
 
-    const withCode = await call(app, 'PUT', '/v1/indicators/care-service-recipients', { code: 'care-service-recipients', ...body })
-    assertProblem(t, withCode, 400, 'VALIDATION_FAILED')
-    t.same(fields(withCode), ['/body/code'])
+    const withCode = await call(app, 'PUT', '/v1/indicators/care-service-recipients', json(await call(app, 'GET', '/v1/indicators/care-service-recipients')))
+    t.equal(withCode.statusCode, 200, 'the representation GET answers, key and server fields included, goes back')
+    t.equal(json(withCode).revision, 2, 'and, unchanged, writes nothing')
+    const otherCode = await call(app, 'PUT', '/v1/indicators/care-service-recipients', { code: 'care-service-other', ...body })
+    assertProblem(t, otherCode, 422, 'KEY_MISMATCH')
+    t.same(fields(otherCode), ['/body/code'])
     const onlyCreate = await call(app, 'PUT', '/v1/indicators/care-service-recipients', body, { 'if-none-match': '*' })
     assertProblem(t, onlyCreate, 412, 'PRECONDITION_FAILED')
     t.equal(json(await call(app, 'GET', '/v1/indicators/care-service-recipients')).revision, 2)
@@ -225,9 +228,10 @@ t.test('indicators', async (t) => {
     t.same(json(await call(app, 'GET', `/v1/indicators/${code}`)), json(cleared))
 
     t.equal(json(await call(app, 'PATCH', `/v1/indicators/${code}`, { max: 100 })).max, '100')
-    for (const patch of [{}, { name: null }, { domain: null }, { code: 'other-code' }, { unit: 'people' }]) {
+    for (const patch of [{}, { name: null }, { domain: null }, { unit: 'people' }, { colour: 'red' }]) {
       assertProblem(t, await call(app, 'PATCH', `/v1/indicators/${code}`, patch), 400, 'VALIDATION_FAILED')
     }
+    assertProblem(t, await call(app, 'PATCH', `/v1/indicators/${code}`, { code: 'other-code' }), 422, 'KEY_MISMATCH')
     t.equal(json(await call(app, 'GET', `/v1/indicators/${code}`)).revision, before.revision + 3, 'rejected patches change nothing')
   })
 

@@ -243,7 +243,8 @@ t.test('strict bodies: unknown properties and wrong types are 400, never coerced
 
   await createPlan(app, { id: 'strict-existing' })
   const patch = await call(app, 'PATCH', '/v1/plans/strict-existing', { id: 'renamed' })
-  t.equal(patch.statusCode, 400)
+  t.equal(patch.statusCode, 422)
+  t.equal(json(patch).code, 'KEY_MISMATCH')
   t.match(json(patch).errors, [{ field: '/body/id' }])
   const putYear = await call(app, 'PUT', '/v1/plans/strict-existing', { ...planBody({ startYear: '2021' }), id: undefined })
   t.equal(putYear.statusCode, 400)

@@ -267,9 +267,14 @@ t.test('regions', async (t) => {
 
     assertProblem(t, await call(app, 'PUT', '/v1/regions/440301', { ...body, level: 'prefecture' }), 422, 'REGION_LEVEL_MISMATCH')
     assertProblem(t, await call(app, 'GET', '/v1/regions/440301'), 404, 'REGION_NOT_FOUND')
-    const withCode = await call(app, 'PUT', '/v1/regions/440300', { code: '440300', ...body })
-    assertProblem(t, withCode, 400, 'VALIDATION_FAILED')
-    t.same(fields(withCode), ['/body/code'])
+    const withCode = await call(app, 'PUT', '/v1/regions/440300', json(await call(app, 'GET', '/v1/regions/440300')))
+    t.equal(withCode.statusCode, 200, 'the representation GET answers, key and server fields included, goes back')
+    t.equal(json(withCode).revision, 2, 'and, unchanged, writes nothing')
+    const otherCode = await call(app, 'PUT', '/v1/regions/440300', { code: '440301', ...body })
+    assertProblem(t, otherCode, 422, 'KEY_MISMATCH')
+    t.same(fields(otherCode), ['/body/code'])
+    t.match(json(otherCode).detail, /440301.*440300/, 'the detail names both codes')
+    assertProblem(t, await call(app, 'PUT', '/v1/regions/440300', { ...body, colour: 'red' }), 400, 'VALIDATION_FAILED')
   })
 
   t.test('PATCH merges: sent fields replace, null clears nameEn', async (t) => {
@@ -287,7 +292,7 @@ t.test('regions', async (t) => {
     const empty = await call(app, 'PATCH', '/v1/regions/440000', {})
     assertProblem(t, empty, 400, 'VALIDATION_FAILED')
     assertProblem(t, await call(app, 'PATCH', '/v1/regions/440000', { name: null }), 400, 'VALIDATION_FAILED')
-    assertProblem(t, await call(app, 'PATCH', '/v1/regions/440000', { code: '440001' }), 400, 'VALIDATION_FAILED')
+    assertProblem(t, await call(app, 'PATCH', '/v1/regions/440000', { code: '440001' }), 422, 'KEY_MISMATCH')
     t.equal(json(await call(app, 'GET', '/v1/regions/440000')).revision, before.revision + 2, 'rejected patches change nothing')
   })
 

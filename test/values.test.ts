@@ -151,7 +151,7 @@ t.test('PATCH merges, bumps the revision and honours If-Match', async (t) => {
 
   const cases: Array<[string, unknown, number]> = [
     ['empty patch', {}, 400],
-    ['kind cannot change', { kind: 'target' }, 400],
+    ['kind cannot change', { kind: 'target' }, 422],
     ['unknown property', { colour: 'red' }, 400],
     ['value as a float with noise', { value: 0.1 + 0.2 }, 400],
     ['null value for an actual', { value: null }, 422],

@@ -612,6 +612,10 @@ export interface components {
             summary?: {
                 [key: string]: unknown;
             };
+            /** @description `VALUE_EXISTS` only: the id of the value that already has the key (also in `Location`) */
+            existingId?: number;
+            /** @description `UNSUPPORTED_MEDIA_TYPE` only: the media types the route accepts */
+            accept?: string[];
         };
     };
     responses: never;
@@ -1017,7 +1021,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1207,6 +1211,23 @@ export interface operations {
                      * @example 331003
                      */
                     parentCode?: string | null;
+                    /**
+                     * @description Optional: when sent it must equal the code in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back
+                     * @example 331003
+                     */
+                    code?: string;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
                 };
             };
         };
@@ -1361,7 +1382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1527,6 +1548,23 @@ export interface operations {
                      * @example 331003
                      */
                     parentCode?: string | null;
+                    /**
+                     * @description Optional: when sent it must equal the code in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back
+                     * @example 331003
+                     */
+                    code?: string;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
                 };
             };
         };
@@ -1642,7 +1680,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2395,7 +2433,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2645,6 +2683,23 @@ export interface operations {
                     numeratorLabel?: string | null;
                     /** @description What the denominator counts (ratio indicators) */
                     denominatorLabel?: string | null;
+                    /**
+                     * @description Optional: when sent it must equal the code in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back
+                     * @example hardship-subsidy-coverage
+                     */
+                    code?: string;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
                 };
             };
         };
@@ -2865,7 +2920,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3051,6 +3106,23 @@ export interface operations {
                     numeratorLabel?: string | null;
                     /** @description What the denominator counts (ratio indicators) */
                     denominatorLabel?: string | null;
+                    /**
+                     * @description Optional: when sent it must equal the code in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back
+                     * @example hardship-subsidy-coverage
+                     */
+                    code?: string;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
                 };
             };
         };
@@ -3199,7 +3271,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3607,7 +3679,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3877,6 +3949,23 @@ export interface operations {
                      * @example huangyan-disability-14th-fyp
                      */
                     parentPlanId?: string | null;
+                    /**
+                     * @description Optional: when sent it must equal the id in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back
+                     * @example huangyan-disability-14th-fyp
+                     */
+                    id?: string;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
                 };
             };
         };
@@ -4112,7 +4201,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4312,6 +4401,23 @@ export interface operations {
                      * @example huangyan-disability-14th-fyp
                      */
                     parentPlanId?: string | null;
+                    /**
+                     * @description Optional: when sent it must equal the id in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back
+                     * @example huangyan-disability-14th-fyp
+                     */
+                    id?: string;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
                 };
             };
         };
@@ -4472,7 +4578,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4800,9 +4906,9 @@ export interface operations {
                         value?: number | string | null;
                         /**
                          * @description Actuals only: `provisional`, `final` or `estimated` (default `final`)
-                         * @enum {string}
+                         * @enum {string|null}
                          */
-                        status?: "provisional" | "final" | "estimated";
+                        status?: "provisional" | "final" | "estimated" | null;
                         /**
                          * @description Decimal number: a JSON number or a string such as "789.55" (at most 15 integer and 6 fraction digits)
                          * @example 58200
@@ -4826,9 +4932,9 @@ export interface operations {
                         comparator?: "at-least" | "at-most" | "exactly" | null;
                         /**
                          * @description Targets only: `binding` (约束性) or `expected` (预期性, the default)
-                         * @enum {string}
+                         * @enum {string|null}
                          */
-                        binding?: "binding" | "expected";
+                        binding?: "binding" | "expected" | null;
                         /**
                          * @description Calendar year
                          * @example 2025
@@ -5060,7 +5166,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5115,7 +5221,7 @@ export interface operations {
                 from?: number;
                 /** @description Only periods ending in or before this year (year <= to) */
                 to?: number;
-                /** @description Actuals only: `provisional`, `final` or `estimated` (default `final`) */
+                /** @description Only actuals with this status (targets have none, so this also leaves targets out). Absent (the default): every status, and targets */
                 status?: "provisional" | "final" | "estimated";
                 /**
                  * @description Which breakdown: `category:mental,sex:female` (exactly that breakdown), `total` (the default: totals only) or `*` (every breakdown)
@@ -5362,9 +5468,9 @@ export interface operations {
                     value?: number | string | null;
                     /**
                      * @description Actuals only: `provisional`, `final` or `estimated` (default `final`)
-                     * @enum {string}
+                     * @enum {string|null}
                      */
-                    status?: "provisional" | "final" | "estimated";
+                    status?: "provisional" | "final" | "estimated" | null;
                     /**
                      * @description Decimal number: a JSON number or a string such as "789.55" (at most 15 integer and 6 fraction digits)
                      * @example 58200
@@ -5388,9 +5494,9 @@ export interface operations {
                     comparator?: "at-least" | "at-most" | "exactly" | null;
                     /**
                      * @description Targets only: `binding` (约束性) or `expected` (预期性, the default)
-                     * @enum {string}
+                     * @enum {string|null}
                      */
-                    binding?: "binding" | "expected";
+                    binding?: "binding" | "expected" | null;
                     /**
                      * @description Calendar year
                      * @example 2025
@@ -5607,7 +5713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5948,6 +6054,25 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Optional: when sent it must equal the id in the path (422 KEY_MISMATCH otherwise), so a resource read with GET can be written back */
+                    id?: number;
+                    /** @description Accepted and ignored: the server owns it (send If-Match for concurrency) */
+                    revision?: number;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    createdAt?: string;
+                    /**
+                     * Format: date-time
+                     * @description Accepted and ignored: the server owns it (send If-Match for concurrency)
+                     */
+                    updatedAt?: string;
+                    /**
+                     * @description Optional: the kind cannot change; when sent it must be the stored kind (422 otherwise)
+                     * @enum {string}
+                     */
+                    kind?: "actual" | "target";
                     /**
                      * @description Id of the plan that sets the target
                      * @example huangyan-disability-14th-fyp
@@ -6000,9 +6125,9 @@ export interface operations {
                     value?: number | string | null;
                     /**
                      * @description Actuals only: `provisional`, `final` or `estimated` (default `final`)
-                     * @enum {string}
+                     * @enum {string|null}
                      */
-                    status?: "provisional" | "final" | "estimated";
+                    status?: "provisional" | "final" | "estimated" | null;
                     /**
                      * @description Decimal number: a JSON number or a string such as "789.55" (at most 15 integer and 6 fraction digits)
                      * @example 58200
@@ -6026,9 +6151,9 @@ export interface operations {
                     comparator?: "at-least" | "at-most" | "exactly" | null;
                     /**
                      * @description Targets only: `binding` (约束性) or `expected` (预期性, the default)
-                     * @enum {string}
+                     * @enum {string|null}
                      */
-                    binding?: "binding" | "expected";
+                    binding?: "binding" | "expected" | null;
                     /**
                      * @description Calendar year
                      * @example 2025
@@ -6263,7 +6388,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6890,7 +7015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7294,7 +7419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7901,7 +8026,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8054,7 +8179,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
+            /** @description The request is well-formed but breaks a rule of the registry. Codes: `UNPROCESSABLE`, `REFERENCE_NOT_FOUND`, `INVALID_REGION_PARENT`, `REGION_LEVEL_MISMATCH`, `INVALID_PLAN_PARENT`, `VALUE_OUT_OF_RANGE`, `INDICATOR_RANGE_CONFLICT`, `INVALID_VALUE`, `INDICATOR_NOT_AGGREGABLE`, `TARGET_OUTSIDE_PLAN`, `KEY_MISMATCH`, `DUPLICATE_KEY_IN_REQUEST`, `IMPORT_REJECTED`, `IDEMPOTENCY_KEY_REUSED`. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -42,6 +42,7 @@ export const catalogue = {
   INVALID_VALUE: { status: 422, title: 'The yearly value is not consistent' },
   INDICATOR_NOT_AGGREGABLE: { status: 422, title: 'The indicator cannot be rolled up over regions (aggregation none)' },
   TARGET_OUTSIDE_PLAN: { status: 422, title: 'The target lies outside the plan\'s region or years' },
+  KEY_MISMATCH: { status: 422, title: 'The key in the body differs from the key in the path' },
   DUPLICATE_KEY_IN_REQUEST: { status: 422, title: 'Two items of the request have the same key' },
   IMPORT_REJECTED: { status: 422, title: 'The import was refused: some rows are not valid (nothing was written)' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used for a different request' },
@@ -84,6 +85,14 @@ export class ApiError extends Error {
 
 export function problemType (code: ErrorCode): string {
   return `urn:indicator-registry:problem:${code.toLowerCase().replaceAll('_', '-')}`
+}
+
+/** A write that would give a value the natural key of another: names that value (RFC 9110 §15.5.10 suggests pointing at it). */
+export function valueExists (id: number): ApiError {
+  return new ApiError('VALUE_EXISTS', `Value ${id} already has this region, indicator, period, breakdown (and plan); PATCH /v1/values/${id} to change it.`, {
+    headers: { location: `/v1/values/${id}` },
+    extensions: { existingId: id }
+  })
 }
 
 /**

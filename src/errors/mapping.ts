@@ -43,6 +43,40 @@ export function fieldErrorsOf (errors: readonly ErrorObject[], prefix: string): 
   })
 }
 
+/**
+ * What the log keeps of a failed request's error: for a database error, the driver's own
+ * error (its SQLSTATE or connection code, message and stack) instead of the query wrapper
+ * around it, whose message holds the statement's text and parameters; any other error
+ * whole.
+ */
+export function loggableError (err: unknown): unknown {
+  const cause = rootCause(err)
+  if (cause === err || !(cause instanceof Error)) return err
+  const { code, severity } = cause as Error & { code?: string, severity?: string }
+  return { type: cause.name, code, severity, message: cause.message, stack: cause.stack }
+}
+
+/**
+ * The media types a route's body may have: those its schema declares per content type, or
+ * JSON (and, for PATCH, JSON merge patch, RFC 7396).
+ */
+function acceptedTypes (request: FastifyRequest): string[] {
+  const body = (request.routeOptions.schema as { body?: { content?: Record<string, unknown> } } | undefined)?.body
+  if (body?.content !== undefined) return Object.keys(body.content)
+  return request.method === 'PATCH' ? ['application/json', 'application/merge-patch+json'] : ['application/json']
+}
+
+/**
+ * 415 naming what the route takes, in `detail`, in the `accept` member and in the header
+ * HTTP has for it: Accept-Patch for PATCH (RFC 5789), Accept-Post otherwise.
+ */
+export function unsupportedMediaType (method: string, accept: string[]): ApiError {
+  return new ApiError('UNSUPPORTED_MEDIA_TYPE', `This route takes a body of type ${accept.join(' or ')}.`, {
+    headers: { [method === 'PATCH' ? 'accept-patch' : 'accept-post']: accept.join(', ') },
+    extensions: { accept }
+  })
+}
+
 /** Turns any error into RFC 9457 problem details; never shows SQL, stacks or table names. */
 export function toApiError (err: FastifyError | Error, request: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err
@@ -52,6 +86,7 @@ export function toApiError (err: FastifyError | Error, request: FastifyRequest):
   }
   if (fe.code !== undefined && fastifyCodes[fe.code] !== undefined) {
     const code = fastifyCodes[fe.code]!
+    if (code === 'UNSUPPORTED_MEDIA_TYPE') return unsupportedMediaType(request.method, acceptedTypes(request))
     const detail = code === 'INVALID_JSON' ? 'The body is not valid JSON.' : fe.message
     return new ApiError(code, detail)
   }

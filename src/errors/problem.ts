@@ -18,7 +18,9 @@ export const ProblemSchema = Type.Object({
     message: Type.String()
   }, { additionalProperties: false }))),
   requestId: Type.Optional(Type.String({ description: 'Request id, as in the X-Request-Id header and the logs' })),
-  summary: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Bulk import only: the import summary (received, created, updated, unchanged, rejected, ...)' }))
+  summary: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Bulk import only: the import summary (received, created, updated, unchanged, rejected, ...)' })),
+  existingId: Type.Optional(Type.Integer({ description: '`VALUE_EXISTS` only: the id of the value that already has the key (also in `Location`)' })),
+  accept: Type.Optional(Type.Array(Type.String(), { description: '`UNSUPPORTED_MEDIA_TYPE` only: the media types the route accepts' }))
 }, {
   $id: 'Problem',
   additionalProperties: false,

@@ -10,9 +10,23 @@ export function encodeCursor (key: CursorKey): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url')
 }
 
-const kindOf = (k: unknown): string => typeof k
+/**
+ * What each part of a cursor may be. A forged cursor must fail here, never in the database
+ * (an int4 column compared with 1e10, a NUL in a text): `int` fits an int4 column, `id` is a
+ * positive integer JavaScript holds exactly (ids are bigint), `number` a finite number
+ * within the decimals the registry stores, `string` a text of at most 200 characters
+ * without NUL.
+ */
+export type CursorPart = 'string' | 'int' | 'id' | 'number'
+const INT4_MAX = 2 ** 31 - 1
+const valid: Record<CursorPart, (k: unknown) => boolean> = {
+  string: (k) => typeof k === 'string' && k.length <= 200 && !k.includes('\u0000'),
+  int: (k) => Number.isInteger(k) && Math.abs(k as number) <= INT4_MAX,
+  id: (k) => Number.isSafeInteger(k) && (k as number) >= 1,
+  number: (k) => typeof k === 'number' && Number.isFinite(k) && Math.abs(k) < 1e15
+}
 
-export function decodeCursor (cursor: string | undefined, shape: Array<'string' | 'number'>): CursorKey | undefined {
+export function decodeCursor (cursor: string | undefined, shape: CursorPart[], field = 'cursor'): CursorKey | undefined {
   if (cursor === undefined || cursor === '') return undefined
   let key: unknown
   try {
@@ -20,7 +34,7 @@ export function decodeCursor (cursor: string | undefined, shape: Array<'string' 
   } catch {
     key = undefined
   }
-  if (!Array.isArray(key) || key.length !== shape.length || key.some((k, i) => kindOf(k) !== shape[i])) throw invalidCursor()
+  if (!Array.isArray(key) || key.length !== shape.length || key.some((k, i) => !valid[shape[i]!](k))) throw invalidCursor(field)
   return key as CursorKey
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { decodeCursor, encodeCursor, invalidCursor } from '../../lib/pagination.ts'
+import { decodeCursor, encodeCursor, invalidCursor, type CursorPart } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
 import { createChangesRepository, type ChangeRow } from './changes.repository.ts'
 import { ChangesPage, ChangesQuery } from './changes.schemas.ts'
@@ -45,9 +45,11 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
  * [txid, row id, position in the row]; the two-element cursors of earlier versions stay
  * valid. Anything else is a 400 that names the `after` parameter.
  */
+const INT8_MAX = 2n ** 63n - 1n
+
 function decodeFeedCursor (after: string | undefined) {
   if (after === undefined || after === '') return undefined
-  const shapes: Array<Array<'string' | 'number'>> = [['string', 'number', 'number'], ['string', 'number']]
+  const shapes: CursorPart[][] = [['string', 'int', 'int'], ['string', 'int']]
   for (const shape of shapes) {
     let decoded
     try {
@@ -55,7 +57,8 @@ function decodeFeedCursor (after: string | undefined) {
     } catch {
       continue
     }
-    if (decoded === undefined || !/^[0-9]{1,20}$/.test(String(decoded[0])) || decoded.slice(1).some((x) => !Number.isSafeInteger(x) || (x as number) < 0)) break
+    // The transaction id is an int8 (xid8), sent as text; the other parts ids and positions.
+    if (decoded === undefined || !/^[0-9]{1,19}$/.test(String(decoded[0])) || BigInt(decoded[0]!) > INT8_MAX || decoded.slice(1).some((x) => (x as number) < 0)) break
     return decoded
   }
   throw invalidCursor('after')

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import { ApiError, type FieldError } from '../../errors/catalogue.ts'
-import { assertWritable } from '../../lib/access.ts'
+import { assertValuesWritable } from '../../lib/access.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
 import { checkValues, loadReferences } from '../values/values.check.ts'
 import { naturalKeyAsSent, type ValueFields } from '../values/values.model.ts'
@@ -38,8 +38,9 @@ interface ImportOptions {
  * A segment never splits rows sharing a key, so duplicates are found within it.
  */
 async function importValues (db: Db, ctx: WriteContext, raw: readonly unknown[], options: ImportOptions): Promise<ImportSummary> {
-  // One row outside an editor's region refuses the whole request, whatever the mode.
-  await assertWritable(db, ctx, raw.map((r) => (typeof r === 'object' && r !== null ? (r as { regionCode?: unknown }).regionCode as string : undefined)))
+  // One row outside an editor's region (or, for a target, its plan's) refuses the whole
+  // request, whatever the mode.
+  await assertValuesWritable(db, ctx, raw, true, IMPORT_MAX_ERRORS)
   const errors: FieldError[] = []
   const rejected = new Set<number>()
   const reject = (index: number, e: FieldError) => {

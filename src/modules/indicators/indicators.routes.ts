@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
+import { writableFields } from '../../lib/representation.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createIndicatorsRepository } from './indicators.repository.ts'
@@ -73,7 +74,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Indicator, 201: Indicator, ...problems(400, 412, 415, 422) }
     }
   }, async (request, reply) => {
-    const { row, created } = await service.put(writeContext(request), request.params.code, request.body)
+    const { row, created } = await service.put(writeContext(request), request.params.code, writableFields(request.body, 'code', request.params.code))
     if (created) reply.header('location', `/v1/indicators/${row.code}`)
     return sendResource(request, reply, row, created ? 201 : 200)
   })
@@ -88,7 +89,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: IndicatorPatch,
       response: { 200: Indicator, ...problems(400, 404, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.code, request.body)))
+  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.code, writableFields(request.body, 'code', request.params.code))))
 
   app.delete('/indicators/:code', {
     schema: {

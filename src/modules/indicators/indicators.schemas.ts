@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { aggregations, directions, indicatorDomains, indicatorUnits } from '../../db/schema.ts'
+import { roundTripFields } from '../../lib/representation.ts'
 import { DecimalInput, DecimalOutput, Nullable, Page, PageQuery, Revision, SearchText, Slug, StringEnum, Timestamp } from '../../lib/schemas.ts'
 
 export const IndicatorCode = Type.String({ ...Slug, description: 'Stable slug of the indicator', examples: ['hardship-subsidy-coverage'] })
@@ -73,8 +74,8 @@ const createExample = {
   definition: '在岗的持证手语翻译员人数'
 }
 export const IndicatorCreate = Type.Object({ code: IndicatorCode, ...fields }, { additionalProperties: false, examples: [createExample] })
-export const IndicatorReplace = Type.Object(fields, { additionalProperties: false, examples: [replaceExample] })
-export const IndicatorPatch = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1, examples: [{ nameEn: 'Living-subsidy coverage' }] })
+export const IndicatorReplace = Type.Object({ ...fields, ...roundTripFields(Indicator, 'code') }, { additionalProperties: false, examples: [replaceExample] })
+export const IndicatorPatch = Type.Object({ ...Type.Partial(Type.Object(fields)).properties, ...roundTripFields(Indicator, 'code') }, { additionalProperties: false, minProperties: 1, examples: [{ nameEn: 'Living-subsidy coverage' }] })
 export type IndicatorReplace = Static<typeof IndicatorReplace>
 export type IndicatorPatch = Static<typeof IndicatorPatch>
 

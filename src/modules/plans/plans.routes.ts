@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
+import { writableFields } from '../../lib/representation.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { PageQuery } from '../../lib/schemas.ts'
@@ -81,7 +82,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Plan, 201: Plan, ...problems(400, 409, 412, 415, 422) }
     }
   }, async (request, reply) => {
-    const { row, created } = await service.put(writeContext(request), request.params.id, request.body)
+    const { row, created } = await service.put(writeContext(request), request.params.id, writableFields(request.body, 'id', request.params.id))
     if (created) reply.header('location', `/v1/plans/${row.id}`)
     return sendResource(request, reply, row, created ? 201 : 200)
   })
@@ -97,7 +98,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: PlanPatch,
       response: { 200: Plan, ...problems(400, 404, 409, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.id, request.body)))
+  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.id, writableFields(request.body, 'id', request.params.id))))
 
   app.delete('/plans/:id', {
     config: { access: 'editor' },
@@ -127,7 +128,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     if (await repo.get(request.params.id) === undefined) throw notFound.plan(request.params.id)
     const { limit = 100, cursor } = request.query
-    const after = decodeCursor(cursor, ['number', 'number']) as [number, number] | undefined
+    const after = decodeCursor(cursor, ['int', 'id']) as [number, number] | undefined
     const page = pageOf(await values.list({ plan: request.params.id, breakdown: '*', after, limit }), limit, listCursorKey)
     return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
   })

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { roundTripFields } from '../../lib/representation.ts'
 import { planKinds, planStatuses } from '../../db/schema.ts'
 import { IsoDate, Nullable, Page, PageQuery, RegionCode, Revision, Slug, StringEnum, Timestamp, Year } from '../../lib/schemas.ts'
 import { TargetInput, Value, targetExample, targetInputExample } from '../values/values.schemas.ts'
@@ -80,8 +81,8 @@ const createExample = {
   parentPlanId: 'huangyan-disability-14th-fyp'
 }
 export const PlanCreate = Type.Object({ id: PlanId, ...fields }, { additionalProperties: false, examples: [createExample] })
-export const PlanReplace = Type.Object(fields, { additionalProperties: false, examples: [replaceExample] })
-export const PlanPatch = Type.Partial(Type.Object(fields), { additionalProperties: false, minProperties: 1, examples: [{ status: 'expired' }] })
+export const PlanReplace = Type.Object({ ...fields, ...roundTripFields(Plan, 'id') }, { additionalProperties: false, examples: [replaceExample] })
+export const PlanPatch = Type.Object({ ...Type.Partial(Type.Object(fields)).properties, ...roundTripFields(Plan, 'id') }, { additionalProperties: false, minProperties: 1, examples: [{ status: 'expired' }] })
 export type PlanReplace = Static<typeof PlanReplace>
 export type PlanPatch = Static<typeof PlanPatch>
 

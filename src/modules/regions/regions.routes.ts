@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, pageOf } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
+import { writableFields } from '../../lib/representation.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createRegionsRepository, type RegionRow } from './regions.repository.ts'
@@ -79,7 +80,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Region, 201: Region, ...problems(400, 412, 415, 422) }
     }
   }, async (request, reply) => {
-    const b = request.body
+    const b = writableFields(request.body, 'code', request.params.code)
     const { row, created } = await service.put(writeContext(request), {
       code: request.params.code, name: b.name, nameEn: b.nameEn ?? null, level: b.level, parentCode: b.parentCode ?? null
     })
@@ -97,7 +98,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: RegionPatch,
       response: { 200: Region, ...problems(400, 404, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.code, request.body)))
+  }, async (request, reply) => sendResource(request, reply, await service.patch(writeContext(request), request.params.code, writableFields(request.body, 'code', request.params.code))))
 
   app.delete('/regions/:code', {
     schema: {

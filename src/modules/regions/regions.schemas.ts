@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { regionLevels } from '../../db/schema.ts'
+import { roundTripFields } from '../../lib/representation.ts'
 import { Nullable, Page, PageQuery, RegionCode, Revision, SearchText, StringEnum, Timestamp } from '../../lib/schemas.ts'
 
 export const RegionLevel = StringEnum(regionLevels, { description: 'Administrative level' })
@@ -38,7 +39,7 @@ export const RegionCreate = Type.Object({ code: RegionCode, ...regionFields }, {
   // A township the seed does not load (it has only 嵊州市's and 黄岩区's), so the example creates.
   examples: [{ code: '331004001', name: '路桥街道', nameEn: 'Luqiao Subdistrict', level: 'township', parentCode: '331004' }]
 })
-export const RegionReplace = Type.Object(regionFields, {
+export const RegionReplace = Type.Object({ ...regionFields, ...roundTripFields(Region, 'code') }, {
   additionalProperties: false,
   examples: [{ name: '黄岩区', nameEn: 'Huangyan District', level: 'county', parentCode: '331000' }]
 })
@@ -46,10 +47,12 @@ export const RegionPatch = Type.Object({
   name: Type.Optional(Name),
   nameEn: Type.Optional(Nullable(NameEn)),
   level: Type.Optional(RegionLevel),
-  parentCode: Type.Optional(Nullable(RegionCode))
+  parentCode: Type.Optional(Nullable(RegionCode)),
+  ...roundTripFields(Region, 'code')
 }, { additionalProperties: false, minProperties: 1, examples: [{ nameEn: 'Huangyan District of Taizhou' }] })
 export type RegionCreate = Static<typeof RegionCreate>
 export type RegionPatch = Static<typeof RegionPatch>
+export type RegionReplace = Static<typeof RegionReplace>
 
 export const CodeParams = Type.Object({ code: RegionCode }, { additionalProperties: false })
 

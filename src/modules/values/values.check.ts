@@ -6,6 +6,7 @@ import { indicators, plans } from '../../db/schema.ts'
 import { ApiError, type ErrorCode, type FieldError } from '../../errors/catalogue.ts'
 import { fieldErrorsOf } from '../../errors/mapping.ts'
 import { compareDecimal, toDecimalOrNull } from '../../lib/decimal.ts'
+import { div, mul, rational, toDecimalString } from '../../lib/rational.ts'
 import { createValidators } from '../../lib/validators.ts'
 import type { IndicatorRow } from '../indicators/indicators.repository.ts'
 import type { ValueFields, ValueInput } from './values.model.ts'
@@ -73,6 +74,19 @@ export async function loadReferences (db: Db, values: readonly unknown[]): Promi
 }
 
 let validateInput: ValidateFunction | undefined
+
+/**
+ * A rate sent with its numerator and denominator must be what they make: value = 100 ×
+ * numerator / denominator, rounded half away from zero to as many decimals as the value
+ * is given with (95 or 95.0 for 950/1000; 33.33 for 1/3). Answers the expected value when
+ * the three disagree, undefined when they agree or one is missing.
+ */
+function ratioMismatch (value: string | null, numerator: string | null, denominator: string | null): string | undefined {
+  if (value === null || numerator === null || denominator === null || compareDecimal(denominator, '0') <= 0) return undefined
+  const digits = value.split('.')[1]?.length ?? 0
+  const expected = toDecimalString(mul(rational('100'), div(rational(numerator), rational(denominator))!), digits)
+  return compareDecimal(expected, value) === 0 ? undefined : expected
+}
 
 /** The rules' codes, least specific first. */
 const RULE_CODES = ['INVALID_VALUE', 'VALIDATION_FAILED', 'INDICATOR_REFERENCE', 'VALUE_OUT_OF_RANGE'] as const
@@ -150,6 +164,10 @@ function checkValue (refs: References, sent: unknown, pointer: string): ValueFie
   if (indicator === undefined) {
     fail('INDICATOR_REFERENCE', 'indicatorCode', 'not-found', `no indicator has code ${input.indicatorCode}`)
   } else {
+    const share = indicator.aggregation === 'ratio' ? ratioMismatch(value, numerator, denominator) : undefined
+    if (share !== undefined) {
+      fail('INVALID_VALUE', 'value', 'ratio', `${value} is not 100 × numerator / denominator = ${share} (${numerator}/${denominator}, rounded to the value's decimals)`)
+    }
     for (const [name, v] of [['value', value], ['baselineValue', baselineValue]] as const) {
       if (v === null) continue
       const below = indicator.min !== null && compareDecimal(v, indicator.min) < 0

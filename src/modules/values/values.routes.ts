@@ -3,6 +3,7 @@ import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
 import { ApiError, notFound } from '../../errors/catalogue.ts'
 import { problems } from '../../errors/problem.ts'
+import { writableFields } from '../../lib/representation.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
 import { createValuesRepository, listCursorKey } from './values.repository.ts'
@@ -61,11 +62,11 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(await repo.exportCsv(where) as unknown as string)
     }
     if (latest) {
-      const after = decodeCursor(cursor, ['string', 'string', 'number']) as [string, string, number] | undefined
+      const after = decodeCursor(cursor, ['string', 'string', 'id']) as [string, string, number] | undefined
       const page = pageOf(await repo.listLatest({ ...where, after, limit }), limit, (r) => [r.regionCode, r.indicatorCode, r.id])
       return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
     }
-    const after = decodeCursor(cursor, ['number', 'number']) as [number, number] | undefined
+    const after = decodeCursor(cursor, ['int', 'id']) as [number, number] | undefined
     const page = pageOf(await repo.list({ ...where, after, limit }), limit, listCursorKey)
     return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
   })
@@ -121,7 +122,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const entries = await valueHistoryOf(app.db, request.params.id)
     if (entries === undefined) throw notFound.value(request.params.id)
     const { limit = 100, cursor } = request.query
-    const start = (decodeCursor(cursor, ['number'])?.[0] as number | undefined) ?? 0
+    const start = (decodeCursor(cursor, ['int'])?.[0] as number | undefined) ?? 0
     const rest = entries.slice(start)
     return { items: rest.slice(0, limit), nextCursor: rest.length > limit ? encodeCursor([start + limit]) : null }
   })
@@ -137,7 +138,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ValuePatch,
       response: { 200: Value, ...problems(400, 404, 409, 412, 415, 422) }
     }
-  }, async (request, reply) => sendResource(request, reply, toValueResource(await service.patch(writeContext(request), request.params.id, request.body))))
+  }, async (request, reply) => sendResource(request, reply, toValueResource(await service.patch(writeContext(request), request.params.id, writableFields(request.body, 'id', request.params.id)))))
 
   app.delete('/values/:id', {
     config: { access: 'editor' },

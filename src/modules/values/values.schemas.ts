@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { ApiError } from '../../errors/catalogue.ts'
+import { roundTripFields } from '../../lib/representation.ts'
 import { actualStatuses, areas, bindings, categories, comparators, grades, sexes, valueKinds } from '../../db/schema.ts'
 import { DecimalInput, DecimalOutput, IsoDate, Nullable, Page, PageQuery, RegionCode, Revision, Slug, StringEnum, Timestamp, Year } from '../../lib/schemas.ts'
 
@@ -79,12 +80,12 @@ export const valueFields = {
   fromYear: Type.Optional(Type.Integer({ minimum: 1949, maximum: 2100, description: 'First year of a multi-year period (default: `year`)' })),
   breakdown: Type.Optional(Nullable(Breakdown)),
   value: Type.Optional(Nullable(DecimalInput)),
-  status: Type.Optional(ActualStatus),
+  status: Type.Optional(Nullable(ActualStatus)),
   numerator: Type.Optional(Nullable(DecimalInput)),
   denominator: Type.Optional(Nullable(DecimalInput)),
   asOf: Type.Optional(Nullable(IsoDate)),
   comparator: Type.Optional(Nullable(Comparator)),
-  binding: Type.Optional(Binding),
+  binding: Type.Optional(Nullable(Binding)),
   baselineYear: Type.Optional(Nullable(Year)),
   baselineValue: Type.Optional(Nullable(DecimalInput)),
   qualitative: Type.Optional(Nullable(Text(500, 'Targets only: the target in words when it has no number (then value is null)'))),
@@ -118,6 +119,8 @@ export type TargetInput = Static<typeof TargetInput>
 
 const { regionCode, indicatorCode, year, ...optionalFields } = valueFields
 export const ValuePatch = Type.Object({
+  ...roundTripFields(Value, 'id'),
+  kind: Type.Optional(Type.Unsafe({ ...ValueKind, description: 'Optional: the kind cannot change; when sent it must be the stored kind (422 otherwise)' })),
   planId: Type.Optional(PlanId),
   regionCode: Type.Optional(regionCode),
   indicatorCode: Type.Optional(indicatorCode),
@@ -137,7 +140,7 @@ export const ValueListQuery = Type.Object({
   plan: Type.Optional(PlanId),
   from: Type.Optional(Type.Integer({ minimum: 1949, maximum: 2100, description: 'Only periods starting in or after this year (fromYear >= from)' })),
   to: Type.Optional(Type.Integer({ minimum: 1949, maximum: 2100, description: 'Only periods ending in or before this year (year <= to)' })),
-  status: Type.Optional(ActualStatus),
+  status: Type.Optional(StringEnum(actualStatuses, { description: 'Only actuals with this status (targets have none, so this also leaves targets out). Absent (the default): every status, and targets' })),
   breakdown: Type.Optional(Type.String({
     pattern: BREAKDOWN_FILTER_PATTERN,
     maxLength: 100,

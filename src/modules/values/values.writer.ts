@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../db/errors.ts'
 import { copyIn, statement, type CopyIn } from '../../db/query.ts'
 import { yearlyValues } from '../../db/schema.ts'
 import {
-  asRecord, CONTENT_FIELDS, columnOf, decodeStored, differs, selectList, WRITTEN_FIELDS,
+  asRecord, CONTENT_FIELDS, columnOf, decodeStored, differs, KEY_FIELDS, selectList, WRITTEN_FIELDS,
   type StoredValue, type ValueFields
 } from './values.model.ts'
 
@@ -16,10 +16,17 @@ export const BULK_STATEMENT_ROWS = 5000
 const COLUMNS = WRITTEN_FIELDS.map((f) => `"${columnOf(f)}"`).join(', ')
 const BOOKKEEPING = 'revision = v.revision + 1, updated_at = now(), updated_by = registry_actor()'
 
-/** One new value; a taken natural key fails on the unique constraint (409 VALUE_EXISTS). */
+/** One new value; no row comes back when its natural key is taken. */
 const insertValue = statement<Record<string, unknown>>('values_insert', `insert into yearly_values (${COLUMNS})
   select ${COLUMNS} from json_populate_record(null::yearly_values, $1::json)
+  on conflict on constraint yearly_values_natural_key do nothing
   returning ${selectList()}`)
+
+/** The id of the stored value with this natural key (the series index finds its few candidates). */
+const idOfKey = statement<{ id: string }>('values_id_of_key', `select v.id::text as id
+  from yearly_values v, json_populate_record(null::yearly_values, $1::json) as n
+  where v.region_code = n.region_code and v.indicator_code = n.indicator_code and v.year = n.year
+    and not (${differs('v', 'n', KEY_FIELDS)})`)
 
 /** One value replaced by id; no row comes back when nothing would change. */
 const updateValue = statement<Record<string, unknown>>('values_update', `update yearly_values as v set ${WRITTEN_FIELDS.map((f) => `"${columnOf(f)}" = n."${columnOf(f)}"`).join(', ')}, ${BOOKKEEPING}
@@ -139,10 +146,17 @@ export function createValueWriter (tx: Db) {
   }
 
   return {
-    /** One new value (POST). */
-    async insert (fields: ValueFields): Promise<StoredValue> {
+    /** One new value (POST), or the id of the value that already has its natural key. */
+    async insert (fields: ValueFields): Promise<{ created: StoredValue } | { existingId: number }> {
       const [row] = await insertValue.run(tx, [JSON.stringify(asRecord(fields))])
-      return decodeStored(row!)
+      if (row !== undefined) return { created: decodeStored(row) }
+      return { existingId: (await this.idOfKey(fields))! }
+    },
+
+    /** The id of the stored value with the natural key of `fields`, if any. */
+    async idOfKey (fields: ValueFields): Promise<number | undefined> {
+      const [row] = await idOfKey.run(tx, [JSON.stringify(asRecord(fields))])
+      return row === undefined ? undefined : Number(row.id)
     },
 
     /** Replaces the value with this id (PATCH); undefined when nothing would change. */
