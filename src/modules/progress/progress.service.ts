@@ -25,7 +25,7 @@ export const method = {
     '`not-assessable`: the target has no number (qualitative).',
     '`no-data`: no actual qualifies.',
     '`achieved`: the actual meets the target by its comparator (at-least: actual >= target; at-most: actual <= target; exactly: actual = target), compared exactly as decimals.',
-    '`exactly` fixes an amount, so an actual that has passed it (beyond the target as seen from the baseline, or in the indicator\'s better direction when there is no distinct baseline; attainment > 1) is `off-track`: the amount is missed, and further progress only moves away from it. A quota that may be exceeded is `at-least`, not `exactly`.',
+    '`exactly` fixes an amount, so an actual that has passed it (beyond the target as seen from the baseline, or in the indicator\'s better direction when there is no distinct baseline) is `off-track`: the amount is missed, and further progress only moves away from it. A quota that may be exceeded is `at-least`, not `exactly`.',
     'With a trajectory, "better" means higher for at-least, lower for at-most, and for exactly towards the target from the baseline (the indicator\'s direction when baseline = target):',
     '`on-track`: the actual meets the trajectory (is expected or better);',
     '`at-risk`: the progress made since the baseline is at least 0.6 of the trajectory\'s, (actual - baseline) >= 0.6 * (expected - baseline) in the better direction;',
