@@ -164,6 +164,31 @@ t.test('single-year work plan: no trajectory', async (t) => {
   })
 })
 
+t.test('exactly: an actual that has passed the fixed amount is off-track, with or without a trajectory', async (t) => {
+  // Another county, so the plans above see none of these actuals.
+  await createPlan(app, { id: 'luqiao-fixed', regionCode: '331004' })
+  await putTargets('luqiao-fixed', [
+    /* E1 */ { regionCode: '331004', indicatorCode: EMP, year: 2025, value: '1000', comparator: 'exactly' },
+    /* E2 */ { regionCode: '331004', indicatorCode: COV, year: 2025, value: '45', comparator: 'exactly', baselineYear: 2020, baselineValue: '40' },
+    /* E3 */ { regionCode: '331004', indicatorCode: HH, year: 2025, value: '100', comparator: 'exactly' }
+  ])
+  await post(app, { kind: 'actual', regionCode: '331004', indicatorCode: EMP, year: 2023, value: '1100' })
+  await post(app, { kind: 'actual', regionCode: '331004', indicatorCode: HH, year: 2023, value: '80' })
+  const body = json(await app.inject('/v1/plans/luqiao-fixed/progress?asOf=2023'))
+  t.match(body.method.status, /`exactly` fixes an amount/)
+  const item = byTarget(body.items)
+  // E1: no baseline, 1100 against exactly 1000: attainment 1.1 (past the amount), off-track rather than at-risk.
+  t.match(item(EMP, null), { actual: { value: '1100' }, expected: null, attainment: '1.1', status: 'off-track', reason: /has passed the fixed amount/ })
+  // E2: baseline 40 (2020), target 45; the 2023 actual is 50 (the county's existing figure):
+  // beyond the target as seen from the baseline, attainment (50 - 40) / (45 - 40) = 2. It is above
+  // the trajectory (expected(2023) = 40 + 5 * 3/5 = 43), which must not make it on-track.
+  t.match(item(COV, null), { actual: { value: '50' }, expected: '43', attainment: '2', status: 'off-track' })
+  // E3: a decrease indicator without baseline: 80 is past exactly 100 in the better direction;
+  // attainment = 100 / 80 = 1.25.
+  t.match(item(HH, null), { actual: { value: '80' }, attainment: '1.25', status: 'off-track' })
+  t.same(body.summary.expected, { total: 3, achieved: 0, 'on-track': 0, 'at-risk': 0, 'off-track': 3, 'no-data': 0, 'not-assessable': 0 })
+})
+
 t.test('a plan without targets answers an empty report', async (t) => {
   await createPlan(app, { id: 'empty-plan' })
   const body = json(await app.inject('/v1/plans/empty-plan/progress?asOf=2023'))

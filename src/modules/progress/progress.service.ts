@@ -25,6 +25,7 @@ export const method = {
     '`not-assessable`: the target has no number (qualitative).',
     '`no-data`: no actual qualifies.',
     '`achieved`: the actual meets the target by its comparator (at-least: actual >= target; at-most: actual <= target; exactly: actual = target), compared exactly as decimals.',
+    '`exactly` fixes an amount, so an actual that has passed it (beyond the target as seen from the baseline, or in the indicator\'s better direction when there is no distinct baseline) is `off-track`: the amount is missed, and further progress only moves away from it. A quota that may be exceeded is `at-least`, not `exactly`.',
     'With a trajectory, "better" means higher for at-least, lower for at-most, and for exactly towards the target from the baseline (the indicator\'s direction when baseline = target):',
     '`on-track`: the actual meets the trajectory (is expected or better);',
     '`at-risk`: the progress made since the baseline is at least 0.6 of the trajectory\'s, (actual - baseline) >= 0.6 * (expected - baseline) in the better direction;',
@@ -80,6 +81,14 @@ function meets (comparator: NonNullable<TargetFacts['comparator']>, a: string, b
   return comparator === 'at-least' ? c >= 0 : comparator === 'at-most' ? c <= 0 : c === 0
 }
 
+/**
+ * The side the target lies on, as seen from the baseline: +1 above, -1 below; the
+ * indicator's direction when there is no baseline or it equals the target.
+ */
+function towardsTarget (t: TargetFacts, target: Rational, baseline: Rational | null): number {
+  return (baseline === null ? 0 : sign(sub(target, baseline))) || (t.direction === 'increase' ? 1 : -1)
+}
+
 /** n / d, with 0/0 = 1 (the actual equals a zero target) and x/0 = null. */
 function ratio (n: Rational, d: Rational): Rational | null {
   const q = div(n, d)
@@ -123,11 +132,16 @@ export function assessTarget (plan: PlanFacts, t: TargetFacts): Assessment {
     return out('achieved', `The actual ${t.actual.value} meets the target (${t.comparator} ${t.value}).`, attainment, expected)
   }
 
+  // Past a fixed amount no pace or share of the way applies: the amount is missed.
+  if (t.comparator === 'exactly' && sign(sub(a, target)) * towardsTarget(t, target, baseline) > 0) {
+    return out('off-track', `The actual ${t.actual.value} has passed the fixed amount (exactly ${t.value}).`, attainment, expected)
+  }
+
   if (expected !== null && baseline !== null) {
     // Better direction: what meets the comparator; for `exactly`, towards the target.
     const d = t.comparator === 'at-least'
       ? 1
-      : t.comparator === 'at-most' ? -1 : (sign(sub(target, baseline)) || (t.direction === 'increase' ? 1 : -1))
+      : t.comparator === 'at-most' ? -1 : towardsTarget(t, target, baseline)
     const ahead = sign(sub(a, expected)) * d
     if (ahead >= 0) return out('on-track', `The actual ${t.actual.value} meets the trajectory value ${toDecimalString(expected, DIGITS)} for ${t.actual.year}.`, attainment, expected)
     const made = mul(sub(a, baseline), rational(d))
