@@ -164,6 +164,35 @@ t.test('bulk import: one foreign row refuses the whole batch, in either mode', a
   t.match(json(ok), { created: 2 })
 })
 
+t.test('a target belongs to its plan: writing it needs scope over the plan\'s region, on every path', async (t) => {
+  // A prefecture's plan; the county editor may not change its targets, not even for its own county.
+  t.equal((await send(admin, 'POST', '/v1/plans', { id: 'shaoxing-plan', title: '绍兴市计划', kind: 'annual-work-plan', regionCode: '330600', startYear: 2024, endYear: 2024 })).statusCode, 201)
+  const target = { kind: 'target', planId: 'shaoxing-plan', regionCode: '330683', indicatorCode: 'new-employment', year: 2024, value: 10 }
+  const posted = await send(editor, 'POST', '/v1/values', target)
+  t.equal(posted.statusCode, 403, 'POST')
+  t.match(json(posted), { code: 'OUTSIDE_SCOPE', errors: [{ field: '/body/planId', code: 'outside-scope' }] })
+  const stored = json(await send(admin, 'POST', '/v1/values', target))
+  t.equal((await send(editor, 'PATCH', `/v1/values/${stored.id}`, { value: 11 })).statusCode, 403, 'PATCH')
+  t.equal((await send(editor, 'DELETE', `/v1/values/${stored.id}`)).statusCode, 403, 'DELETE')
+  const imported = await send(editor, 'POST', '/v1/values/import?mode=partial', { values: [{ ...target, year: 2024, value: 12 }] })
+  t.equal(imported.statusCode, 403, 'import')
+  t.equal((await send(editor, 'PUT', '/v1/plans/shaoxing-plan/targets', { targets: [{ regionCode: '330683', indicatorCode: 'new-employment', year: 2024, value: 12 }] })).statusCode, 403, 'the target table, as before')
+  t.match(json(await send(admin, 'GET', `/v1/values/${stored.id}`)), { value: '10', revision: 1 }, 'nothing changed')
+  // The county's own plan stays the editor's to write.
+  t.equal((await send(admin, 'POST', '/v1/plans', { id: 'shengzhou-plan', title: '嵊州市计划', kind: 'annual-work-plan', regionCode: '330683', startYear: 2024, endYear: 2024 })).statusCode, 201)
+  t.equal((await send(editor, 'POST', '/v1/values', { ...target, planId: 'shengzhou-plan' })).statusCode, 201)
+})
+
+t.test('an import refused for scope lists the rows outside the token\'s region', async (t) => {
+  const rows = ['330683', '330681', '330683001', '429004'].map((c, i) => ({ kind: 'actual', regionCode: c, indicatorCode: 'new-employment', year: 2070 + i, value: i }))
+  const res = await send(editor, 'POST', '/v1/values/import', { values: rows })
+  t.equal(res.statusCode, 403)
+  const body = json(res)
+  t.same(body.errors.map((e: { row: number }) => e.row), [2, 4])
+  t.match(body.errors[0], { field: '/regionCode', code: 'outside-scope', message: /330681/ })
+  t.match(body.detail, /rows 2, 4/)
+})
+
 t.test('history records the token that made each change', async (t) => {
   const editorId = editor.split('_')[1]
   const adminId = admin.split('_')[1]
