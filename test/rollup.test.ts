@@ -58,12 +58,19 @@ t.test('sum at county level: values add up, with reported counts and the own val
   ])
 })
 
-t.test('default level: the lowest level with data (here the township)', async (t) => {
-  const body = json(await app.inject(`/v1/regions/330000/rollup?indicator=${EMP}`))
-  t.equal(body.level, 'township')
-  t.equal(body.levelSource, 'lowest-with-data')
-  // Without from/to only the years with data: 2023 (the township's 10, and the own 160 -> 160 - 10 = 150).
-  t.same(body.years, [{ year: 2023, value: '10', numerator: null, denominator: null, reportedCount: 1, contributingCount: null, regionCount: 1, own: { id: ownEmployment.id, value: '160', status: 'final' }, difference: '150' }])
+t.test('default level: the region\'s child level, never switched by where the data is', async (t) => {
+  // One township value below 330000 must not turn the province's rollup into a township rollup.
+  const township = json(await app.inject(`/v1/regions/330000/rollup?indicator=${EMP}&level=township`))
+  t.same(township.years.map((y: { value: string }) => y.value), ['10'], 'a township did report')
+  const body = json(await app.inject(`/v1/regions/330000/rollup?indicator=${EMP}&from=2021&to=2023`))
+  t.equal(body.level, 'prefecture')
+  t.equal(body.levelSource, 'child-level')
+  // 331000 reported 125 in 2023; 330600 nothing; no prefecture reported in 2021-2022: empty years with their counts.
+  t.match(body.years, [
+    { year: 2021, value: null, reportedCount: 0, regionCount: 2 },
+    { year: 2022, value: null, reportedCount: 0, regionCount: 2 },
+    { year: 2023, value: '125', reportedCount: 1, regionCount: 2, own: { id: ownEmployment.id, value: '160' }, difference: '35' }
+  ])
 
   // Prefectures of 330000: 331000 and 330600; only 331000 reported (125).
   const pref = json(await app.inject(`/v1/regions/330000/rollup?indicator=${EMP}&level=prefecture&from=2023&to=2023`))
@@ -71,7 +78,7 @@ t.test('default level: the lowest level with data (here the township)', async (t
 
   // A prefecture rolls up its counties: 331000 -> 331003 (120 in 2023) and 331004 (none in 2023).
   const city = json(await app.inject(`/v1/regions/331000/rollup?indicator=${EMP}&from=2023&to=2023`))
-  t.match(city, { level: 'county', levelSource: 'lowest-with-data', years: [{ year: 2023, value: '120', reportedCount: 1, regionCount: 2, own: { value: '125' }, difference: '5' }] })
+  t.match(city, { level: 'county', levelSource: 'child-level', years: [{ year: 2023, value: '120', reportedCount: 1, regionCount: 2, own: { value: '125' }, difference: '5' }] })
 })
 
 t.test('breakdown: rolls up only values of that breakdown', async (t) => {
@@ -81,7 +88,7 @@ t.test('breakdown: rolls up only values of that breakdown', async (t) => {
 })
 
 t.test('ratio: sum(numerator) / sum(denominator) x 100 over the regions that report both', async (t) => {
-  const body = json(await app.inject(`/v1/regions/330000/rollup?indicator=${COV}&from=2023&to=2023`))
+  const body = json(await app.inject(`/v1/regions/330000/rollup?indicator=${COV}&level=county&from=2023&to=2023`))
   t.match(body, { aggregation: 'ratio', unit: 'percent', level: 'county' })
   // (490 + 190) / (500 + 200) x 100 = 680 / 700 x 100 = 97.142857142... -> 97.142857
   // 3 counties reported, 2 with numerator and denominator (330683 gave only the rate 99).
@@ -97,7 +104,7 @@ t.test('a region with nothing below it, and a leaf county', async (t) => {
   t.match(body, { level: null, levelSource: 'none-below', years: [{ year: 2023, value: null, reportedCount: 0, regionCount: 0, own: { value: '120', status: 'provisional' }, difference: null }] })
   // Hubei: no data below at any level in 2022 -> the highest level below (county: 429004 sits under the province)
   const hubei = json(await app.inject(`/v1/regions/420000/rollup?indicator=${EMP}&from=2022&to=2022`))
-  t.match(hubei, { level: 'county', levelSource: 'highest-below', years: [{ year: 2022, value: null, reportedCount: 0, regionCount: 1 }] })
+  t.match(hubei, { level: 'county', levelSource: 'child-level', years: [{ year: 2022, value: null, reportedCount: 0, regionCount: 1 }] })
 })
 
 t.test('failures: 422 for aggregation none or a level not below, 404 unknown region or indicator, 400 bad query', async (t) => {

@@ -520,7 +520,7 @@ export interface paths {
          *     and the region's own reported value beside it. Not paginated: one entry per year.
          *
          *     - Only single-year actuals (fromYear = year) of the requested breakdown (default: totals) count; multi-year figures and targets never do.
-         *     - The regions rolled up are every descendant of the region at `level`, at any depth (a province-administered county under its province counts among the province's counties). Default `level`: the lowest level below the region that has data for the indicator in from..to; when none has, the highest level present below the region. `level` must lie below the region's own level (422 otherwise).
+         *     - The regions rolled up are every descendant of the region at `level`, at any depth (a province-administered county under its province counts among the province's counties). Default `level`: the region's child level, the highest level present below it (a province's prefectures, a municipality's districts, a prefecture's counties), whether or not it has data; a year without data there is answered with its counts, never by switching to another level. `level` must lie below the region's own level (422 otherwise).
          *     - `sum` indicators: value = the sum of the values of the regions that reported.
          *     - `ratio` indicators: value = sum(numerator) / sum(denominator) x 100 over the regions that reported both a numerator and a denominator (`contributingCount`); a region that reported only the rate does not enter the derived figure, since rates cannot be added. Rounded half away from zero to 6 fraction digits.
          *     - `none` indicators (e.g. growth rates) cannot be rolled up: 422 `INDICATOR_NOT_AGGREGABLE`.
@@ -7883,7 +7883,7 @@ export interface operations {
                      *       "unit": "percent",
                      *       "breakdown": null,
                      *       "level": "county",
-                     *       "levelSource": "lowest-with-data",
+                     *       "levelSource": "child-level",
                      *       "years": [
                      *         {
                      *           "year": 2023,
@@ -7943,10 +7943,10 @@ export interface operations {
                          */
                         level: "national" | "province" | "prefecture" | "county" | "township" | null;
                         /**
-                         * @description How `level` was chosen: as requested, the lowest level with data, the highest level below the region (no data at any level), or no region below
+                         * @description How `level` was chosen: as requested, the region's child level (the default), or no region below
                          * @enum {string}
                          */
-                        levelSource: "requested" | "lowest-with-data" | "highest-below" | "none-below";
+                        levelSource: "requested" | "child-level" | "none-below";
                         /** @description One entry per year, oldest first */
                         years: {
                             /**

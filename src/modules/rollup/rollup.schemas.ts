@@ -47,8 +47,8 @@ export const Rollup = Type.Object({
   unit: Type.String({ description: 'The indicator\'s unit (a `ratio` is answered in percent)' }),
   breakdown: Nullable(Breakdown, { description: 'The breakdown rolled up; null for totals' }),
   level: Nullable(RegionLevel, { description: 'The level rolled up; null when no region lies below' }),
-  levelSource: StringEnum(['requested', 'lowest-with-data', 'highest-below', 'none-below'] as const, {
-    description: 'How `level` was chosen: as requested, the lowest level with data, the highest level below the region (no data at any level), or no region below'
+  levelSource: StringEnum(['requested', 'child-level', 'none-below'] as const, {
+    description: 'How `level` was chosen: as requested, the region\'s child level (the default), or no region below'
   }),
   years: Type.Array(RollupYear, { description: 'One entry per year, oldest first' })
 }, {
@@ -60,7 +60,7 @@ export const Rollup = Type.Object({
     unit: 'percent',
     breakdown: null,
     level: 'county',
-    levelSource: 'lowest-with-data',
+    levelSource: 'child-level',
     years: [{
       year: 2023,
       value: '98.75',

@@ -12,7 +12,7 @@ import type { RollupRow } from './rollup.repository.ts'
  */
 export const rules = {
   values: 'Only single-year actuals (fromYear = year) of the requested breakdown (default: totals) count; multi-year figures and targets never do.',
-  level: 'The regions rolled up are every descendant of the region at `level`, at any depth (a province-administered county under its province counts among the province\'s counties). Default `level`: the lowest level below the region that has data for the indicator in from..to; when none has, the highest level present below the region. `level` must lie below the region\'s own level (422 otherwise).',
+  level: 'The regions rolled up are every descendant of the region at `level`, at any depth (a province-administered county under its province counts among the province\'s counties). Default `level`: the region\'s child level, the highest level present below it (a province\'s prefectures, a municipality\'s districts, a prefecture\'s counties), whether or not it has data; a year without data there is answered with its counts, never by switching to another level. `level` must lie below the region\'s own level (422 otherwise).',
   sum: '`sum` indicators: value = the sum of the values of the regions that reported.',
   ratio: '`ratio` indicators: value = sum(numerator) / sum(denominator) x 100 over the regions that reported both a numerator and a denominator (`contributingCount`); a region that reported only the rate does not enter the derived figure, since rates cannot be added. Rounded half away from zero to 6 fraction digits.',
   none: '`none` indicators (e.g. growth rates) cannot be rolled up: 422 `INDICATOR_NOT_AGGREGABLE`.',
@@ -55,12 +55,10 @@ export function assertLevelBelow (region: { code: string, level: RegionLevel }, 
 }
 
 /** Which level is rolled up, and why. */
-function chooseLevel (input: RollupInput, rows: RollupRow[]): { level: RegionLevel | null, levelSource: 'requested' | 'lowest-with-data' | 'highest-below' | 'none-below' } {
+function chooseLevel (input: RollupInput, rows: RollupRow[]): { level: RegionLevel | null, levelSource: 'requested' | 'child-level' | 'none-below' } {
   if (input.level !== undefined) return { level: input.level, levelSource: 'requested' }
-  const withData = rows.filter((r) => r.part === 'data').map((r) => r.level)
-  if (withData.length > 0) return { level: withData.reduce((a, b) => (rank(b) > rank(a) ? b : a)), levelSource: 'lowest-with-data' }
   const below = rows.filter((r) => r.part === 'regions').map((r) => r.level)
-  if (below.length > 0) return { level: below.reduce((a, b) => (rank(b) < rank(a) ? b : a)), levelSource: 'highest-below' }
+  if (below.length > 0) return { level: below.reduce((a, b) => (rank(b) < rank(a) ? b : a)), levelSource: 'child-level' }
   return { level: null, levelSource: 'none-below' }
 }
 
