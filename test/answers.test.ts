@@ -83,3 +83,18 @@ t.test('a database error\'s log entry holds the driver\'s error, not the stateme
   t.notMatch(logged, /select|s3cret-parameter/i)
   t.match(loggableError(err), { code: '42P01', message: /no_such_table/ })
 })
+
+t.test('problems stay English and stable, with a Chinese rendering when Accept-Language prefers it', async (t) => {
+  const english = await app.inject('/v1/regions/331099')
+  t.match(json(english), { code: 'REGION_NOT_FOUND', title: 'Region not found', detail: 'No region has code 331099.' })
+  t.notOk('zh' in json(english), 'no Chinese member by default')
+  t.match(english.headers.vary, /Accept-Language/)
+  for (const language of ['zh-CN,zh;q=0.9,en;q=0.8', 'zh', 'fr, zh;q=0.5']) {
+    const chinese = await app.inject({ url: '/v1/regions/331099', headers: { 'accept-language': language } })
+    t.match(json(chinese), { code: 'REGION_NOT_FOUND', title: 'Region not found', detail: 'No region has code 331099.', zh: { title: '地区不存在', detail: /区划代码/ } }, language)
+  }
+  const preferEnglish = await app.inject({ url: '/v1/regions/331099', headers: { 'accept-language': 'en-US,en;q=0.9,zh;q=0.8' } })
+  t.notOk('zh' in json(preferEnglish), 'English ranked first')
+  const invalid = await call(app, 'POST', '/v1/values', { kind: 'actual' }, { 'accept-language': 'zh-CN' })
+  t.match(json(invalid), { code: 'VALIDATION_FAILED', zh: { title: '请求格式不正确' } })
+})

@@ -616,6 +616,19 @@ export interface components {
             existingId?: number;
             /** @description `UNSUPPORTED_MEDIA_TYPE` only: the media types the route accepts */
             accept?: string[];
+            /**
+             * @description Present when Accept-Language ranks Chinese (zh, zh-CN, ...) above English: `title` and `detail` stay English and stable, this member renders them for the people who read them
+             * @example {
+             *       "title": "地区不存在",
+             *       "detail": "没有该区划代码对应的地区，请核对统计用区划代码。"
+             *     }
+             */
+            zh?: {
+                /** @description The title in Chinese */
+                title: string;
+                /** @description What the problem means and what to do, in Chinese */
+                detail: string;
+            };
         };
     };
     responses: never;

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import Negotiator from 'negotiator'
 import { Type } from 'typebox'
 import { catalogue, problemType, type ApiError, type ErrorCode } from './catalogue.ts'
+import { zh } from './zh.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -20,7 +22,11 @@ export const ProblemSchema = Type.Object({
   requestId: Type.Optional(Type.String({ description: 'Request id, as in the X-Request-Id header and the logs' })),
   summary: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Bulk import only: the import summary (received, created, updated, unchanged, rejected, ...)' })),
   existingId: Type.Optional(Type.Integer({ description: '`VALUE_EXISTS` only: the id of the value that already has the key (also in `Location`)' })),
-  accept: Type.Optional(Type.Array(Type.String(), { description: '`UNSUPPORTED_MEDIA_TYPE` only: the media types the route accepts' }))
+  accept: Type.Optional(Type.Array(Type.String(), { description: '`UNSUPPORTED_MEDIA_TYPE` only: the media types the route accepts' })),
+  zh: Type.Optional(Type.Object({
+    title: Type.String({ description: 'The title in Chinese' }),
+    detail: Type.String({ description: 'What the problem means and what to do, in Chinese' })
+  }, { additionalProperties: false, description: 'Present when Accept-Language ranks Chinese (zh, zh-CN, ...) above English: `title` and `detail` stay English and stable, this member renders them for the people who read them', examples: [{ title: '地区不存在', detail: '没有该区划代码对应的地区，请核对统计用区划代码。' }] }))
 }, {
   $id: 'Problem',
   additionalProperties: false,
@@ -82,11 +88,19 @@ export function problemDocument (problem: ApiError, request?: FastifyRequest | {
     code: problem.code,
     ...(problem.errors !== undefined ? { errors: problem.errors } : {}),
     ...(problem.extensions ?? {}),
-    ...(request !== undefined && 'id' in request ? { requestId: String(request.id) } : {})
+    ...(request !== undefined && 'id' in request ? { requestId: String(request.id) } : {}),
+    ...(request !== undefined && 'headers' in request && prefersChinese(request.headers['accept-language']) ? { zh: zh[problem.code] } : {})
   }
+}
+
+/** Whether an Accept-Language header ranks Chinese above English (RFC 9110 §12.5.4). */
+export function prefersChinese (header: string | undefined): boolean {
+  if (header === undefined || header === '') return false
+  return new Negotiator({ headers: { 'accept-language': header } }).language(['en', 'zh']) === 'zh'
 }
 
 export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: ApiError) {
   for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value)
+  reply.header('vary', 'Accept-Language')
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemDocument(problem, request))
 }

@@ -1,0 +1,56 @@
+import type { ErrorCode } from './catalogue.ts'
+
+/**
+ * The Chinese rendering of each problem: its title, and a detail that says what the
+ * problem means and what to do. Clerks at the federations read these; integrators switch
+ * on `code` and read the English `title` and `detail`, which stay as they are.
+ */
+export const zh: Record<ErrorCode, { title: string, detail: string }> = {
+  VALIDATION_FAILED: { title: '请求格式不正确', detail: '请求的内容、查询参数或路径参数不符合接口要求，请按 errors 中列出的字段逐项更正后重试。' },
+  INVALID_CURSOR: { title: '分页游标无效', detail: '游标不是由本列表生成的，请去掉 cursor 参数从第一页重新开始。' },
+  INVALID_JSON: { title: '请求体不是有效的 JSON', detail: '请求体无法按 JSON 解析，请检查括号、引号和逗号。' },
+  UNAUTHENTICATED: { title: '需要有效的访问令牌', detail: '请在 Authorization 请求头中提供有效的 Bearer 令牌；令牌可能缺失、无效、已吊销或已过期。' },
+  FORBIDDEN: { title: '令牌角色无权执行此操作', detail: '此操作需要更高权限的令牌（编辑或管理员），请联系管理员。' },
+  OUTSIDE_SCOPE: { title: '令牌无权写入该地区', detail: '编辑令牌只能写入其所属地区及下级地区；涉及其他地区的数据（或其他地区规划的目标值）未写入任何内容。' },
+  NOT_FOUND: { title: '资源不存在', detail: '所请求的资源不存在。' },
+  ROUTE_NOT_FOUND: { title: '接口不存在', detail: '没有与该方法和路径对应的接口，请查阅 /docs 中的接口文档。' },
+  REGION_NOT_FOUND: { title: '地区不存在', detail: '没有该区划代码对应的地区，请核对统计用区划代码。' },
+  INDICATOR_NOT_FOUND: { title: '指标不存在', detail: '指标目录中没有该指标代码，请核对或先在目录中登记该指标。' },
+  PLAN_NOT_FOUND: { title: '规划不存在', detail: '没有该编号的规划，请核对规划编号。' },
+  VALUE_NOT_FOUND: { title: '年度数值不存在', detail: '没有该编号的年度数值，可能已被删除。' },
+  TOKEN_NOT_FOUND: { title: '令牌不存在', detail: '没有该编号的令牌。' },
+  METHOD_NOT_ALLOWED: { title: '不支持该请求方法', detail: '该路径不支持此 HTTP 方法。' },
+  NOT_ACCEPTABLE: { title: '无法提供所要求的格式', detail: '无法以 Accept 请求头所列的任何格式作答。' },
+  REGION_EXISTS: { title: '该区划代码的地区已存在', detail: '该地区已登记，如需修改请使用 PUT 或 PATCH。' },
+  INDICATOR_EXISTS: { title: '该代码的指标已存在', detail: '该指标已登记，如需修改请使用 PUT 或 PATCH。' },
+  PLAN_EXISTS: { title: '该编号的规划已存在', detail: '该规划已登记，如需修改请使用 PUT 或 PATCH。' },
+  DOCUMENT_NUMBER_TAKEN: { title: '文号已被其他规划使用', detail: '每个文号只能对应一个规划，请核对文号。' },
+  VALUE_EXISTS: { title: '该数值已存在', detail: '同一地区、指标、期间、分组（及规划）的数值已经登记，请修改已有的数值（见 Location）。' },
+  REGION_IN_USE: { title: '地区仍被使用', detail: '该地区下仍有下级地区、规划或年度数值，不能删除。' },
+  INDICATOR_IN_USE: { title: '指标仍被使用', detail: '该指标仍有年度数值，不能删除。' },
+  PLAN_IN_USE: { title: '规划仍被引用', detail: '仍有其他规划以该规划为上级规划，不能删除。' },
+  CONFLICT: { title: '请求与当前数据冲突', detail: '请求与已登记的数据冲突，请刷新后重试。' },
+  REQUEST_TIMEOUT: { title: '请求接收超时', detail: '未能在规定时间内收到完整的请求，请重试。' },
+  PRECONDITION_FAILED: { title: '资源已被他人修改', detail: 'If-Match 中的版本已过期，请重新读取后再修改。' },
+  PAYLOAD_TOO_LARGE: { title: '请求体过大', detail: '请求体超过大小或行数上限，请拆分为多个请求。' },
+  UNSUPPORTED_MEDIA_TYPE: { title: '不支持的内容类型', detail: '请求体的 Content-Type 不被该接口接受，可接受的类型见 accept。' },
+  UNPROCESSABLE: { title: '请求无法执行', detail: '请求格式正确，但违反了登记库的规则。' },
+  REFERENCE_NOT_FOUND: { title: '引用的资源不存在', detail: '数据中引用的地区、指标或规划不存在，请先登记或更正代码。' },
+  INVALID_REGION_PARENT: { title: '上级地区无效', detail: '上级地区必须层级更高，且区划代码与本地区相符。' },
+  REGION_LEVEL_MISMATCH: { title: '层级与区划代码不符', detail: '地区层级必须与区划代码的形式一致（省 XX0000、市 XXYY00、县 XXYYZZ、乡镇九位）。' },
+  INVALID_PLAN_PARENT: { title: '上级规划无效', detail: '上级规划不存在，或会形成循环。' },
+  VALUE_OUT_OF_RANGE: { title: '数值超出指标范围', detail: '数值超出该指标允许的最小值或最大值（例如覆盖率在 0 至 100 之间）。' },
+  INDICATOR_RANGE_CONFLICT: { title: '已有数值超出新范围', detail: '新的最小值或最大值会使已登记的数值超出范围，请先更正这些数值。' },
+  INVALID_VALUE: { title: '年度数值不一致', detail: '数值的各字段相互矛盾（例如实际值带有目标值字段，或比率与分子分母不符），详见 errors。' },
+  INDICATOR_NOT_AGGREGABLE: { title: '该指标不能跨地区汇总', detail: '汇总方式为“不可汇总”的指标（如增长率）不能相加，请改用排名比较各地区。' },
+  TARGET_OUTSIDE_PLAN: { title: '目标值超出规划范围', detail: '目标值的地区必须是规划所属地区或其下级地区，年份必须在规划期内。' },
+  KEY_MISMATCH: { title: '请求体中的键与路径不一致', detail: '请求体中的代码或编号必须与路径中的相同；资源的代码不能修改。' },
+  DUPLICATE_KEY_IN_REQUEST: { title: '请求中有重复的键', detail: '同一请求中有两行的地区、指标、期间、分组相同，请合并为一行。' },
+  IMPORT_REJECTED: { title: '导入被拒绝，未写入任何数据', detail: '部分行不符合要求，整批未写入；请按 errors 中的行号更正后重新提交，或使用 mode=partial 只写入有效行。' },
+  IDEMPOTENCY_KEY_REUSED: { title: '幂等键已用于其他请求', detail: '同一个 Idempotency-Key 只能用于同一请求，新的请求请使用新的键。' },
+  TOO_MANY_REQUESTS: { title: '请求过于频繁', detail: '已超过请求频率上限，请在 Retry-After 所示秒数后重试。' },
+  HEADERS_TOO_LARGE: { title: '请求头过大', detail: '请求头超过大小上限。' },
+  INTERNAL_ERROR: { title: '服务器内部错误', detail: '服务出现意外错误，已记录日志；请稍后重试，并将 requestId 提供给运维人员。' },
+  DATABASE_UNAVAILABLE: { title: '数据库暂时不可用', detail: '数据库暂时无法访问，本次请求未做任何修改，请稍后重试。' },
+  SERVICE_UNAVAILABLE: { title: '服务暂时不可用', detail: '服务正在重启或负载过高，请稍后重试。' }
+}
