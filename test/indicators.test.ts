@@ -60,8 +60,9 @@ t.test('indicators', async (t) => {
     })
     t.same(Object.keys(body).sort(), [
       'aggregation', 'code', 'createdAt', 'definition', 'denominatorLabel', 'direction', 'domain', 'max', 'min',
-      'name', 'nameEn', 'numeratorLabel', 'revision', 'unit', 'updatedAt'
+      'name', 'nameEn', 'nature', 'numeratorLabel', 'revision', 'unit', 'updatedAt'
     ])
+    t.equal(body.nature, 'rate', 'a percent indicator sent without a nature is a rate')
     t.equal(res.headers.etag, `"${body.revision}"`)
     t.match(json(await call(app, 'GET', '/v1/indicators/hardship-subsidy-recipients')), { min: '0', max: null })
   })

@@ -2128,6 +2128,7 @@ export interface operations {
                      *           "unit": "percent",
                      *           "aggregation": "ratio",
                      *           "direction": "increase",
+                     *           "nature": "rate",
                      *           "min": "0",
                      *           "max": "100",
                      *           "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -2170,6 +2171,11 @@ export interface operations {
                              * @enum {string}
                              */
                             direction: "increase" | "decrease";
+                            /**
+                             * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                             * @enum {string}
+                             */
+                            nature: "flow" | "stock" | "rate";
                             /**
                              * @description Lowest valid value (inclusive), or null
                              * @example 98.5
@@ -2292,6 +2298,11 @@ export interface operations {
                      */
                     direction: "increase" | "decrease";
                     /**
+                     * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                     * @enum {string}
+                     */
+                    nature?: "flow" | "stock" | "rate";
+                    /**
                      * @description Decimal number: a JSON number or a string such as "789.55" (at most 15 integer and 6 fraction digits)
                      * @example 58200
                      */
@@ -2326,6 +2337,7 @@ export interface operations {
                      *       "unit": "percent",
                      *       "aggregation": "ratio",
                      *       "direction": "increase",
+                     *       "nature": "rate",
                      *       "min": "0",
                      *       "max": "100",
                      *       "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -2364,6 +2376,11 @@ export interface operations {
                          * @enum {string}
                          */
                         direction: "increase" | "decrease";
+                        /**
+                         * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                         * @enum {string}
+                         */
+                        nature: "flow" | "stock" | "rate";
                         /**
                          * @description Lowest valid value (inclusive), or null
                          * @example 98.5
@@ -2505,6 +2522,7 @@ export interface operations {
                      *       "unit": "percent",
                      *       "aggregation": "ratio",
                      *       "direction": "increase",
+                     *       "nature": "rate",
                      *       "min": "0",
                      *       "max": "100",
                      *       "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -2543,6 +2561,11 @@ export interface operations {
                          * @enum {string}
                          */
                         direction: "increase" | "decrease";
+                        /**
+                         * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                         * @enum {string}
+                         */
+                        nature: "flow" | "stock" | "rate";
                         /**
                          * @description Lowest valid value (inclusive), or null
                          * @example 98.5
@@ -2648,6 +2671,7 @@ export interface operations {
                  *       "unit": "percent",
                  *       "aggregation": "ratio",
                  *       "direction": "increase",
+                 *       "nature": "rate",
                  *       "min": "0",
                  *       "max": "100",
                  *       "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -2680,6 +2704,11 @@ export interface operations {
                      * @enum {string}
                      */
                     direction: "increase" | "decrease";
+                    /**
+                     * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                     * @enum {string}
+                     */
+                    nature?: "flow" | "stock" | "rate";
                     /**
                      * @description Decimal number: a JSON number or a string such as "789.55" (at most 15 integer and 6 fraction digits)
                      * @example 58200
@@ -2732,6 +2761,7 @@ export interface operations {
                      *       "unit": "percent",
                      *       "aggregation": "ratio",
                      *       "direction": "increase",
+                     *       "nature": "rate",
                      *       "min": "0",
                      *       "max": "100",
                      *       "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -2770,6 +2800,11 @@ export interface operations {
                          * @enum {string}
                          */
                         direction: "increase" | "decrease";
+                        /**
+                         * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                         * @enum {string}
+                         */
+                        nature: "flow" | "stock" | "rate";
                         /**
                          * @description Lowest valid value (inclusive), or null
                          * @example 98.5
@@ -2813,6 +2848,7 @@ export interface operations {
                      *       "unit": "percent",
                      *       "aggregation": "ratio",
                      *       "direction": "increase",
+                     *       "nature": "rate",
                      *       "min": "0",
                      *       "max": "100",
                      *       "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -2851,6 +2887,11 @@ export interface operations {
                          * @enum {string}
                          */
                         direction: "increase" | "decrease";
+                        /**
+                         * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                         * @enum {string}
+                         */
+                        nature: "flow" | "stock" | "rate";
                         /**
                          * @description Lowest valid value (inclusive), or null
                          * @example 98.5
@@ -3104,6 +3145,11 @@ export interface operations {
                      */
                     direction?: "increase" | "decrease";
                     /**
+                     * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                     * @enum {string}
+                     */
+                    nature?: "flow" | "stock" | "rate";
+                    /**
                      * @description Decimal number: a JSON number or a string such as "789.55" (at most 15 integer and 6 fraction digits)
                      * @example 58200
                      */
@@ -3155,6 +3201,7 @@ export interface operations {
                      *       "unit": "percent",
                      *       "aggregation": "ratio",
                      *       "direction": "increase",
+                     *       "nature": "rate",
                      *       "min": "0",
                      *       "max": "100",
                      *       "definition": "享受困难残疾人生活补贴的人数占符合条件人数的比例",
@@ -3193,6 +3240,11 @@ export interface operations {
                          * @enum {string}
                          */
                         direction: "increase" | "decrease";
+                        /**
+                         * @description How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`
+                         * @enum {string}
+                         */
+                        nature: "flow" | "stock" | "rate";
                         /**
                          * @description Lowest valid value (inclusive), or null
                          * @example 98.5

@@ -16,6 +16,10 @@ export const indicatorUnits = [
 ] as const
 export const aggregations = ['sum', 'ratio', 'none'] as const
 export const directions = ['increase', 'decrease'] as const
+// How an indicator's yearly values relate over time: `flow` amounts add up over years
+// (new jobs, households retrofitted), a `stock` is a level at a date (institutions, beds),
+// a `rate` a share at a date.
+export const temporalNatures = ['flow', 'stock', 'rate'] as const
 export const planKinds = ['five-year-plan', 'annual-work-plan', 'work-summary', 'special-action-plan'] as const
 export const planStatuses = ['draft', 'in-force', 'expired', 'superseded'] as const
 export const valueKinds = ['actual', 'target'] as const
@@ -33,6 +37,7 @@ export const indicatorDomain = pgEnum('indicator_domain', indicatorDomains)
 export const indicatorUnit = pgEnum('indicator_unit', indicatorUnits)
 export const aggregation = pgEnum('aggregation', aggregations)
 export const direction = pgEnum('direction', directions)
+export const temporalNature = pgEnum('temporal_nature', temporalNatures)
 export const planKind = pgEnum('plan_kind', planKinds)
 export const planStatus = pgEnum('plan_status', planStatuses)
 export const valueKind = pgEnum('value_kind', valueKinds)
@@ -77,6 +82,7 @@ export const indicators = pgTable('indicators', {
   unit: indicatorUnit('unit').notNull(),
   aggregation: aggregation('aggregation').notNull(),
   direction: direction('direction').notNull(),
+  nature: temporalNature('nature').notNull().default('stock'),
   min: numeric('min'),
   max: numeric('max'),
   definition: text('definition'),

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { aggregations, directions, indicatorDomains, indicatorUnits } from '../../db/schema.ts'
+import { aggregations, directions, indicatorDomains, indicatorUnits, temporalNatures } from '../../db/schema.ts'
 import { roundTripFields } from '../../lib/representation.ts'
 import { DecimalInput, DecimalOutput, Nullable, Page, PageQuery, Revision, SearchText, Slug, StringEnum, Timestamp } from '../../lib/schemas.ts'
 
@@ -10,6 +10,9 @@ export const Aggregation = StringEnum(aggregations, {
   description: '`sum`: counts add up over regions; `ratio`: a rate rolled up as sum(numerator)/sum(denominator); `none`: cannot be rolled up'
 })
 export const Direction = StringEnum(directions, { description: 'Which way is better' })
+export const Nature = StringEnum(temporalNatures, {
+  description: 'How yearly values relate over time: `flow` (yearly amounts that add up over years: new jobs, households retrofitted), `stock` (a level at a date: institutions, beds) or `rate` (a share at a date). Plan progress compares a multi-year target of a flow with the sum of the yearly actuals in its period, a stock or rate with the latest level. Default on writes: `rate` for percent indicators, else `stock`'
+})
 
 const example = {
   code: 'hardship-subsidy-coverage',
@@ -19,6 +22,7 @@ const example = {
   unit: 'percent',
   aggregation: 'ratio',
   direction: 'increase',
+  nature: 'rate',
   min: '0',
   max: '100',
   definition: '享受困难残疾人生活补贴的人数占符合条件人数的比例',
@@ -34,6 +38,7 @@ export const Indicator = Type.Object({
   unit: Unit,
   aggregation: Aggregation,
   direction: Direction,
+  nature: Nature,
   min: Nullable(DecimalOutput, { description: 'Lowest valid value (inclusive), or null' }),
   max: Nullable(DecimalOutput, { description: 'Highest valid value (inclusive), or null' }),
   definition: Nullable(Type.String()),
@@ -53,6 +58,7 @@ const fields = {
   unit: Unit,
   aggregation: Aggregation,
   direction: Direction,
+  nature: Type.Optional(Nature),
   min: Type.Optional(Nullable(DecimalInput)),
   max: Type.Optional(Nullable(DecimalInput)),
   definition: Type.Optional(Nullable(Text(2000, 'One-line definition'))),

@@ -17,6 +17,8 @@ export function indicatorInput (code: string, body: IndicatorReplace): Indicator
     unit: body.unit,
     aggregation: body.aggregation,
     direction: body.direction,
+    // Omitted: a percentage is a rate; anything else a level, never summed over years.
+    nature: body.nature ?? (body.unit === 'percent' ? 'rate' : 'stock'),
     min: toDecimalOrNull(body.min, '/body/min'),
     max: toDecimalOrNull(body.max, '/body/max'),
     definition: body.definition ?? null,
