@@ -109,16 +109,19 @@ t.test('five-year plan at asOf=2023: every rule, computed by hand', async (t) =>
   // T6: qualitative target: not assessable, though an actual exists.
   t.match(item(EMP, { area: 'urban' }), { target: null, qualitative: '与全区GDP增长同步', status: 'not-assessable', attainment: null, expected: null })
 
-  // T7: a 2021-2025 target compares only with a 2021-2025 actual: the 2021-2023 figure does not count.
-  t.match(item(EMP, null, 2021), { actual: null, provisional: false, status: 'no-data', attainment: null, expected: null })
+  // T7: a 2021-2025 target of a stock (new-employment is created here without a nature: a
+  // stock) without a 2021-2025 actual compares with the latest yearly level inside the
+  // period, 2023 = 3500; the 2021-2023 figure is neither. attainment = 3500 / 20000 = 0.175,
+  // no baseline: no trajectory, below 0.6: off-track. (A flow is summed: progress-methods.test.ts.)
+  t.match(item(EMP, null, 2021), { nature: 'stock', actual: { year: 2023, value: '3500' }, cumulative: null, status: 'off-track', attainment: '0.175', expected: null })
 
   // T8: decrease indicator, no baseline: attainment inverted = target / actual = 50 / 80 = 0.625 >= 0.6: at-risk.
   t.match(item(HH, { area: 'urban' }), { actual: { value: '80' }, attainment: '0.625', expected: null, status: 'at-risk' })
 
-  // Summary: binding = T1 on-track, T2 at-risk, T7 no-data;
+  // Summary: binding = T1 on-track, T2 at-risk, T7 off-track;
   // expected = T3 at-risk, T4 off-track, T5 off-track, T6 not-assessable, T8 at-risk.
   t.same(body.summary, {
-    binding: { total: 3, achieved: 0, 'on-track': 1, 'at-risk': 1, 'off-track': 0, 'no-data': 1, 'not-assessable': 0 },
+    binding: { total: 3, achieved: 0, 'on-track': 1, 'at-risk': 1, 'off-track': 1, 'no-data': 0, 'not-assessable': 0 },
     expected: { total: 5, achieved: 0, 'on-track': 0, 'at-risk': 2, 'off-track': 2, 'no-data': 0, 'not-assessable': 1 }
   })
 })
@@ -153,14 +156,14 @@ t.test('single-year work plan: no trajectory', async (t) => {
   // B1: baseline 3000 (2022) is stated, but a one-year plan has no trajectory (expected null):
   // attainment = (3500 - 3000) / (4000 - 3000) = 0.5 < 0.6: off-track.
   t.match(item(EMP, null), { expected: null, attainment: '0.5', status: 'off-track', baselineYear: 2022 })
-  // B2: exactly 98; the latest single-year actual at or before 2023 is 2022 = 97 (provisional):
-  // 97 != 98; attainment = 97 / 98 = 0.98979591... -> 0.989796 >= 0.6: at-risk, and marked provisional.
-  t.match(item(COV, null), { actual: { year: 2022, value: '97' }, provisional: true, expected: null, attainment: '0.989796', status: 'at-risk', baselineYear: null })
+  // B2: exactly 98 in 2023; the latest actual is of 2022 (97), before the plan's period: it
+  // says nothing of the plan's progress, so no data.
+  t.match(item(COV, null), { actual: null, provisional: false, expected: null, attainment: null, status: 'no-data', reason: /inside the plan's period/ })
   // B3: at-most 300 on a decrease indicator, actual 300: 300 <= 300 achieved; attainment = 300 / 300 = 1.
   t.match(item(HH, null), { status: 'achieved', attainment: '1', expected: null })
   t.same(body.summary, {
     binding: { total: 1, achieved: 1, 'on-track': 0, 'at-risk': 0, 'off-track': 0, 'no-data': 0, 'not-assessable': 0 },
-    expected: { total: 2, achieved: 0, 'on-track': 0, 'at-risk': 1, 'off-track': 1, 'no-data': 0, 'not-assessable': 0 }
+    expected: { total: 2, achieved: 0, 'on-track': 0, 'at-risk': 0, 'off-track': 1, 'no-data': 1, 'not-assessable': 0 }
   })
 })
 

@@ -21,8 +21,8 @@ async function indicator (code: string) {
   const res = await app.inject(`/v1/indicators/${code}`)
   return { status: res.statusCode, body: json(res) }
 }
-async function progress (planId: string, asOf?: number) {
-  const res = await app.inject(`/v1/plans/${planId}/progress${asOf === undefined ? '' : `?asOf=${asOf}`}`)
+async function progress (planId: string, asOf?: number, method = 'linear') {
+  const res = await app.inject(`/v1/plans/${planId}/progress?method=${method}${asOf === undefined ? '' : `&asOf=${asOf}`}`)
   if (res.statusCode !== 200) throw new Error(`progress ${planId}: ${res.statusCode} ${res.body}`)
   return json(res)
 }
@@ -147,24 +147,20 @@ t.test('progress of the five plans', async (t) => {
   const card = shengzhou.items.find((i: Row) => i.indicatorCode === 'smart-card-township-completion-rate')
   t.match(card, { status: 'not-assessable', actual: { value: '40', status: 'provisional' }, provisional: true })
 
-  // Huangyan in 2020, its baseline year: the two 100% rows already hold their level; the
-  // rows with a higher 2025 value have made none of the planned change yet.
-  const huangyan = await progress('huangyan-disability-14th-fyp', 2020)
-  const item = (code: string) => huangyan.items.find((i: Row) => i.indicatorCode === code && i.fromYear === 2025)
-  t.match(item('disability-home-coverage'), { status: 'achieved', actual: { year: 2020, value: '100' } })
-  t.match(item('care-institution-coverage'), { status: 'achieved' })
-  t.match(item('standard-children-rehab-institution-coverage'), { actual: { year: 2020, value: '44' }, baselineValue: '44', expected: '44', attainment: '0' })
-  t.match(item('public-sector-led-employment'), { status: 'not-assessable' })
-  t.equal(huangyan.summary.binding.total, 9)
-  t.equal(huangyan.summary.expected.total, 33)
-  t.equal(huangyan.summary.expected['not-assessable'], 2, '年均增长与全区GDP增长同步 and the per-unit floor')
-  // Multi-year and yearly targets of 2021-2025 have no actual in the document.
-  t.equal(huangyan.summary.expected['no-data'], 27)
-  const byBaselineOnly = huangyan.items.filter((i: Row) => i.actual?.year === 2020 && i.status !== 'achieved')
-  t.equal(byBaselineOnly.length, 11, 'eleven table rows are known only at their baseline')
-  t.same(byBaselineOnly.map((i: Row) => i.status), byBaselineOnly.map(() => 'no-data'),
-    'only the baseline is known, which says nothing of progress',
-    { todo: 'progress compares a target with its own baseline actual and calls that on-track' })
+  // Huangyan: the document reports 2020, its baseline year, and nothing of 2021-2025. An
+  // actual from before the plan's period is not progress: every numeric target is no-data,
+  // under every method, with its baseline still shown.
+  for (const method of ['linear', 'projection', 'growth-ratio']) {
+    const huangyan = await progress('huangyan-disability-14th-fyp', 2023, method)
+    t.equal(huangyan.summary.binding.total, 9)
+    t.equal(huangyan.summary.expected.total, 33)
+    t.equal(huangyan.summary.expected['not-assessable'], 2, '年均增长与全区GDP增长同步 and the per-unit floor')
+    t.same(huangyan.summary.binding, counts({ total: 9, 'no-data': 9 }), `${method}: binding rows`)
+    t.equal(huangyan.summary.expected['no-data'], 31, `${method}: expected rows`)
+    const item = (code: string) => huangyan.items.find((i: Row) => i.indicatorCode === code && i.fromYear === 2025)
+    t.match(item('standard-children-rehab-institution-coverage'), { status: 'no-data', actual: null, baselineYear: 2020, baselineValue: '44', attainment: null })
+    t.match(item('disability-home-coverage'), { status: 'no-data', baselineValue: '100' })
+  }
 })
 
 t.test('a floor in progress: exceeding a quota achieves it', async (t) => {

@@ -484,7 +484,11 @@ export interface paths {
          *     Not paginated: it is one report over the plan's target table (at most 5,000 targets), and the summary covers them all.
          *     The same rules are stated in every answer's `method`.
          *
-         *     **Actual.** The actual compared with a target is the latest actual of the same region, indicator and breakdown whose year is at or before asOf (an actual newer than asOf is ignored). A single-year target (fromYear = year) takes the latest single-year actual; a multi-year target (fromYear < year, e.g. a five-year cumulative figure) takes only the actual of exactly the same period fromYear..year. A provisional actual is used, and the item says so (`provisional: true`).
+         *     **Methods.** `linear` (the default) rates each target against the straight path from its baseline to its value, as above. `projection` and `growth-ratio` keep `achieved`, `no-data` and attainment as above and rate the other targets by the pace of the recent actuals (see `trend`); each item lists the actuals the trend used (`trend.points`).
+         *
+         *     **Actual.** The actuals a target is judged by are those of the same region, indicator and breakdown at or before asOf (newer ones are ignored). An actual from before the plan's period is not progress: a target with no actual of a year inside the plan's period is `no-data` under every method, its baseline still shown. A single-year target (fromYear = year) takes the latest single-year actual. A multi-year target (fromYear < year, e.g. a five-year figure) takes an actual of exactly its period when one is reported; otherwise, for a `flow` indicator, the sum of the single-year actuals inside its period so far (`cumulative`), and for a `stock` or `rate` indicator the latest single-year level inside its period. A provisional actual is used, and the item says so (`provisional: true`).
+         *
+         *     **Cumulative flow targets.** A flow target summed over years: attainment = sum / target; the trajectory is the straight line from 0 at the start of the period to the target at its end, so expected = target * periodElapsed, where periodElapsed = (the last year with a yearly actual - fromYear + 1) / (year - fromYear + 1). The status follows the rules below with 0 as the baseline.
          *
          *     **Baseline.** The baseline is the target's baselineValue, in the target's baselineYear or, when the target names none, the plan's baselineYear. Only a stated baseline counts; none is guessed from older actuals.
          *
@@ -497,6 +501,10 @@ export interface paths {
          *     **Summary.** summary counts the statuses per binding class (`binding` 约束性, `expected` 预期性), so binding targets that are off-track stand out.
          *
          *     **Rounding.** attainment and expected are exact fractions rounded half away from zero to 6 fraction digits; every comparison is made on the exact values, before rounding.
+         *
+         *     **projection** (Statistisches Bundesamt (Destatis), Indikatorenbericht zur Deutschen Nachhaltigkeitsstrategie: the "weather" rating of indicators with targets). The average annual change over the latest actuals (at least 2, at most 6; a flow target summed over years: the average yearly amount) is extended from the latest actual to the target's year. The status comes from how far that projection would miss the target, as a share of the gap still to close from the latest actual: under 5% `on-track`, 5% to 20% `at-risk`, over 20% `off-track`; a trend that moves away from the target is `off-track`. For `exactly` a projection past the target misses it too. Fewer than 2 actuals: `not-assessable`.
+         *
+         *     **growth-ratio** (Eurostat, Sustainable development in the European Union, monitoring report methodology (indicators with quantitative targets), as used by Open SDG). ratio = observed / required compound annual growth rate. Observed: from the base (the target's or plan's baseline when its year lies before the latest actual, else the earliest of the latest actuals) to the latest actual; required: from the base to the target in the target's year, CAGR = (end / start)^(1 / years) - 1. When a value is zero or negative (or the sign changes) compound growth is undefined and the average absolute annual changes are compared instead. A flow target summed over years compares the average yearly amount so far with the one the target needs. At least 0.95 `on-track`, 0.6 to 0.95 `at-risk`, 0 to 0.6 `off-track` (insufficient), below 0 `off-track` (moving away). A base as late as the target's year, or no base: `not-assessable`.
          */
         get: operations["getPlanProgress"];
         put?: never;
@@ -7595,6 +7603,8 @@ export interface operations {
                  * @example 2023
                  */
                 asOf?: number;
+                /** @description `linear` (default): against the straight path from baseline to target; `projection`: the recent pace extended to the target's year (Destatis); `growth-ratio`: observed over required compound annual growth (Eurostat). See `method` in the answer for formulas, thresholds and sources */
+                method?: "linear" | "projection" | "growth-ratio";
             };
             header?: never;
             path: {
@@ -7619,14 +7629,18 @@ export interface operations {
                      *       "planId": "huangyan-disability-14th-fyp",
                      *       "asOf": 2023,
                      *       "method": {
-                     *         "actual": "The actual compared with a target is the latest actual of the same region, indicator and breakdown whose year is at or before asOf (an actual newer than asOf is ignored). A single-year target (fromYear = year) takes the latest single-year actual; a multi-year target (fromYear < year, e.g. a five-year cumulative figure) takes only the actual of exactly the same period fromYear..year. A provisional actual is used, and the item says so (`provisional: true`).",
+                     *         "name": "linear",
+                     *         "actual": "The actuals a target is judged by are those of the same region, indicator and breakdown at or before asOf (newer ones are ignored). An actual from before the plan's period is not progress: a target with no actual of a year inside the plan's period is `no-data` under every method, its baseline still shown. A single-year target (fromYear = year) takes the latest single-year actual. A multi-year target (fromYear < year, e.g. a five-year figure) takes an actual of exactly its period when one is reported; otherwise, for a `flow` indicator, the sum of the single-year actuals inside its period so far (`cumulative`), and for a `stock` or `rate` indicator the latest single-year level inside its period. A provisional actual is used, and the item says so (`provisional: true`).",
+                     *         "cumulative": "A flow target summed over years: attainment = sum / target; the trajectory is the straight line from 0 at the start of the period to the target at its end, so expected = target * periodElapsed, where periodElapsed = (the last year with a yearly actual - fromYear + 1) / (year - fromYear + 1). The status follows the rules below with 0 as the baseline.",
                      *         "baseline": "The baseline is the target's baselineValue, in the target's baselineYear or, when the target names none, the plan's baselineYear. Only a stated baseline counts; none is guessed from older actuals.",
                      *         "attainment": "attainment = (actual - baseline) / (target - baseline) when a baseline is known and differs from the target; otherwise actual / target, or target / actual for a `decrease` indicator (lower is better). A zero divisor gives null (1 when the other side is zero too). 1 means the target is reached; the first form is the share of the planned change achieved, so it reads the same for increase and decrease indicators.",
                      *         "expected": "expected = baseline + (target - baseline) * (y - baselineYear) / (year - baselineYear) at the actual's year y (clamped to baselineYear..year): the linear trajectory from the baseline to the target. null when there is no trajectory: no baseline value, no baseline year, a baseline year not before the target's year, a plan of a single year (startYear = endYear, e.g. an annual work plan), or no actual.",
                      *         "status": "`not-assessable`: the target has no number (qualitative). `no-data`: no actual qualifies. `achieved`: the actual meets the target by its comparator (at-least: actual >= target; at-most: actual <= target; exactly: actual = target), compared exactly as decimals. `exactly` fixes an amount, so an actual that has passed it (beyond the target as seen from the baseline, or in the indicator's better direction when there is no distinct baseline) is `off-track`: the amount is missed, and further progress only moves away from it. A quota that may be exceeded is `at-least`, not `exactly`. With a trajectory, \"better\" means higher for at-least, lower for at-most, and for exactly towards the target from the baseline (the indicator's direction when baseline = target): `on-track`: the actual meets the trajectory (is expected or better); `at-risk`: the progress made since the baseline is at least 0.6 of the trajectory's, (actual - baseline) >= 0.6 * (expected - baseline) in the better direction; `off-track`: otherwise. So a target whose baseline equals its value (hold a level) is off-track as soon as the actual falls short of it. Without a trajectory there is no pace to measure, so a target not achieved is never on-track: `at-risk` when attainment >= 0.6, `off-track` otherwise (also when attainment is null).",
                      *         "summary": "summary counts the statuses per binding class (`binding` 约束性, `expected` 预期性), so binding targets that are off-track stand out.",
                      *         "rounding": "attainment and expected are exact fractions rounded half away from zero to 6 fraction digits; every comparison is made on the exact values, before rounding.",
-                     *         "atRiskShare": "0.6"
+                     *         "methods": "`linear` (the default) rates each target against the straight path from its baseline to its value, as above. `projection` and `growth-ratio` keep `achieved`, `no-data` and attainment as above and rate the other targets by the pace of the recent actuals (see `trend`); each item lists the actuals the trend used (`trend.points`).",
+                     *         "atRiskShare": "0.6",
+                     *         "trend": null
                      *       },
                      *       "summary": {
                      *         "binding": {
@@ -7663,6 +7677,7 @@ export interface operations {
                      *           "baselineYear": 2020,
                      *           "baselineValue": "95",
                      *           "direction": "increase",
+                     *           "nature": "rate",
                      *           "actual": {
                      *             "id": 42,
                      *             "fromYear": 2023,
@@ -7671,9 +7686,11 @@ export interface operations {
                      *             "status": "provisional",
                      *             "asOf": null
                      *           },
+                     *           "cumulative": null,
                      *           "provisional": true,
                      *           "expected": "98",
                      *           "attainment": "0.4",
+                     *           "trend": null,
                      *           "status": "at-risk",
                      *           "reason": "The progress since the baseline is at least 0.6 of the trajectory's by 2023."
                      *         }
@@ -7687,20 +7704,38 @@ export interface operations {
                          * @example 2025
                          */
                         asOf: number;
-                        /** @description The formula and thresholds this answer was computed with */
+                        /** @description The method, formulas and thresholds this answer was computed with */
                         method: {
+                            /** @enum {string} */
+                            name: "linear" | "projection" | "growth-ratio";
                             actual: string;
+                            cumulative: string;
                             baseline: string;
                             attainment: string;
                             expected: string;
                             status: string;
                             summary: string;
                             rounding: string;
+                            methods: string;
                             /**
                              * @description Decimal number as a string (exact; parse with a decimal type)
                              * @example 98.5
                              */
                             atRiskShare: string;
+                            /** @description The trend method's formula, thresholds and source; null for `linear` */
+                            trend: {
+                                formula: string;
+                                /** @description Where the method and its thresholds are published */
+                                source: string;
+                                thresholds: {
+                                    [key: string]: string;
+                                };
+                                /** @description How many of the latest actuals the trend uses */
+                                points: {
+                                    min: number;
+                                    max: number;
+                                };
+                            } | null;
                         };
                         /** @description Status counts per binding class: `binding` (约束性) and `expected` (预期性) */
                         summary: {
@@ -7796,6 +7831,11 @@ export interface operations {
                              * @enum {string}
                              */
                             direction: "increase" | "decrease";
+                            /**
+                             * @description The indicator's temporal nature: a multi-year target of a `flow` is compared with the sum of its yearly actuals
+                             * @enum {string}
+                             */
+                            nature: "flow" | "stock" | "rate";
                             /** @description The actual the target is compared with */
                             actual: {
                                 /** @description Id of the actual (GET /v1/values/{id}) */
@@ -7826,6 +7866,29 @@ export interface operations {
                                  */
                                 asOf: string | null;
                             } | null;
+                            /** @description A multi-year flow target without an actual of its whole period: the sum of the yearly actuals inside the period so far, compared with the target (see `method.cumulative`) */
+                            cumulative: {
+                                /**
+                                 * @description Decimal number as a string (exact; parse with a decimal type)
+                                 * @example 98.5
+                                 */
+                                value: string;
+                                /**
+                                 * @description Calendar year
+                                 * @example 2025
+                                 */
+                                fromYear: number;
+                                /** @description The last year with a yearly actual */
+                                toYear: number;
+                                /** @description The yearly actuals summed, oldest first */
+                                actualIds: number[];
+                                /**
+                                 * @description Decimal number as a string (exact; parse with a decimal type)
+                                 * @example 98.5
+                                 */
+                                periodElapsed: string;
+                                periodYears: number;
+                            } | null;
                             /** @description True when the actual used is provisional: the assessment may change when it is finalised */
                             provisional: boolean;
                             /**
@@ -7838,6 +7901,67 @@ export interface operations {
                              * @example 98.5
                              */
                             attainment: string | null;
+                            /** @description The trend method's computation, when `method` is `projection` or `growth-ratio` and the target is neither achieved nor without data; null otherwise */
+                            trend: {
+                                /**
+                                 * @description Assessment of the target (see `method.status`)
+                                 * @enum {string}
+                                 */
+                                status: "achieved" | "on-track" | "at-risk" | "off-track" | "no-data" | "not-assessable";
+                                reason: string;
+                                /** @description The actuals the trend was measured on, oldest first, so it can be recomputed */
+                                points: {
+                                    id: number;
+                                    /**
+                                     * @description Calendar year
+                                     * @example 2025
+                                     */
+                                    year: number;
+                                    /**
+                                     * @description Decimal number as a string (exact; parse with a decimal type)
+                                     * @example 98.5
+                                     */
+                                    value: string;
+                                }[];
+                                /**
+                                 * @description `projection`: the value projected for the target's year
+                                 * @example 98.5
+                                 */
+                                projected: string | null;
+                                /**
+                                 * @description `projection`: the average annual change (a flow: the average yearly amount)
+                                 * @example 98.5
+                                 */
+                                averageAnnualChange: string | null;
+                                /** @description `growth-ratio`: the base growth is measured from */
+                                growthBase: {
+                                    /**
+                                     * @description Calendar year
+                                     * @example 2025
+                                     */
+                                    year: number;
+                                    /**
+                                     * @description Decimal number as a string (exact; parse with a decimal type)
+                                     * @example 98.5
+                                     */
+                                    value: string;
+                                } | null;
+                                /**
+                                 * @description `growth-ratio`: observed annual growth (compound, else absolute)
+                                 * @example 98.5
+                                 */
+                                observedGrowth: string | null;
+                                /**
+                                 * @description `growth-ratio`: the annual growth the target requires
+                                 * @example 98.5
+                                 */
+                                requiredGrowth: string | null;
+                                /**
+                                 * @description `growth-ratio`: observed / required
+                                 * @example 98.5
+                                 */
+                                growthRatio: string | null;
+                            } | null;
                             /**
                              * @description Assessment of the target (see `method.status`)
                              * @enum {string}

@@ -5,6 +5,7 @@ import { PlanParams } from '../plans/plans.schemas.ts'
 import { createProgressRepository } from './progress.repository.ts'
 import { Progress, ProgressQuery } from './progress.schemas.ts'
 import { method, progressReport } from './progress.service.ts'
+import { GROWTH_RATIO, PROJECTION } from './progress.trends.ts'
 
 const chinaYear = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' })
 
@@ -27,7 +28,11 @@ const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'Not paginated: it is one report over the plan\'s target table (at most 5,000 targets), and the summary covers them all.',
         'The same rules are stated in every answer\'s `method`.',
         '',
+        `**Methods.** ${method.methods}`,
+        '',
         `**Actual.** ${method.actual}`,
+        '',
+        `**Cumulative flow targets.** ${method.cumulative}`,
         '',
         `**Baseline.** ${method.baseline}`,
         '',
@@ -39,7 +44,11 @@ const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '',
         `**Summary.** ${method.summary}`,
         '',
-        `**Rounding.** ${method.rounding}`
+        `**Rounding.** ${method.rounding}`,
+        '',
+        `**projection** (${PROJECTION.source}). ${PROJECTION.text}`,
+        '',
+        `**growth-ratio** (${GROWTH_RATIO.source}). ${GROWTH_RATIO.text}`
       ].join('\n'),
       params: PlanParams,
       querystring: ProgressQuery,
@@ -49,7 +58,7 @@ const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const asOf = request.query.asOf ?? currentYear()
     const found = await repo.targetsWithActuals(request.params.id, asOf)
     if (found === undefined) throw notFound.plan(request.params.id)
-    return progressReport(request.params.id, found.plan, asOf, found.targets)
+    return progressReport(request.params.id, found.plan, asOf, found.targets, request.query.method ?? 'linear')
   })
 }
 

@@ -1,6 +1,8 @@
 import { compareDecimal } from '../../lib/decimal.ts'
 import { add, cmp, div, mul, rational, sign, sub, toDecimalString, type Rational } from '../../lib/rational.ts'
 import type { Breakdown } from '../values/values.schemas.ts'
+import { evidenceOf, MAX_POINTS } from './progress.evidence.ts'
+import { GROWTH_RATIO, growthRatio, PROJECTION, projection } from './progress.trends.ts'
 
 /**
  * Plan progress (docs/design.md "Plan progress"): pure computation over a
@@ -16,8 +18,12 @@ export const AT_RISK_SHARE = '0.6'
 /** Digits of `attainment` and `expected` in the answer (rounded half away from zero). */
 export const DIGITS = 6
 
+export const progressMethods = ['linear', 'projection', 'growth-ratio'] as const
+export type ProgressMethod = typeof progressMethods[number]
+
 export const method = {
-  actual: 'The actual compared with a target is the latest actual of the same region, indicator and breakdown whose year is at or before asOf (an actual newer than asOf is ignored). A single-year target (fromYear = year) takes the latest single-year actual; a multi-year target (fromYear < year, e.g. a five-year cumulative figure) takes only the actual of exactly the same period fromYear..year. A provisional actual is used, and the item says so (`provisional: true`).',
+  actual: 'The actuals a target is judged by are those of the same region, indicator and breakdown at or before asOf (newer ones are ignored). An actual from before the plan\'s period is not progress: a target with no actual of a year inside the plan\'s period is `no-data` under every method, its baseline still shown. A single-year target (fromYear = year) takes the latest single-year actual. A multi-year target (fromYear < year, e.g. a five-year figure) takes an actual of exactly its period when one is reported; otherwise, for a `flow` indicator, the sum of the single-year actuals inside its period so far (`cumulative`), and for a `stock` or `rate` indicator the latest single-year level inside its period. A provisional actual is used, and the item says so (`provisional: true`).',
+  cumulative: 'A flow target summed over years: attainment = sum / target; the trajectory is the straight line from 0 at the start of the period to the target at its end, so expected = target * periodElapsed, where periodElapsed = (the last year with a yearly actual - fromYear + 1) / (year - fromYear + 1). The status follows the rules below with 0 as the baseline.',
   baseline: 'The baseline is the target\'s baselineValue, in the target\'s baselineYear or, when the target names none, the plan\'s baselineYear. Only a stated baseline counts; none is guessed from older actuals.',
   attainment: 'attainment = (actual - baseline) / (target - baseline) when a baseline is known and differs from the target; otherwise actual / target, or target / actual for a `decrease` indicator (lower is better). A zero divisor gives null (1 when the other side is zero too). 1 means the target is reached; the first form is the share of the planned change achieved, so it reads the same for increase and decrease indicators.',
   expected: 'expected = baseline + (target - baseline) * (y - baselineYear) / (year - baselineYear) at the actual\'s year y (clamped to baselineYear..year): the linear trajectory from the baseline to the target. null when there is no trajectory: no baseline value, no baseline year, a baseline year not before the target\'s year, a plan of a single year (startYear = endYear, e.g. an annual work plan), or no actual.',
@@ -33,7 +39,8 @@ export const method = {
     'Without a trajectory there is no pace to measure, so a target not achieved is never on-track: `at-risk` when attainment >= 0.6, `off-track` otherwise (also when attainment is null).'
   ].join(' '),
   summary: 'summary counts the statuses per binding class (`binding` 约束性, `expected` 预期性), so binding targets that are off-track stand out.',
-  rounding: 'attainment and expected are exact fractions rounded half away from zero to 6 fraction digits; every comparison is made on the exact values, before rounding.'
+  rounding: 'attainment and expected are exact fractions rounded half away from zero to 6 fraction digits; every comparison is made on the exact values, before rounding.',
+  methods: '`linear` (the default) rates each target against the straight path from its baseline to its value, as above. `projection` and `growth-ratio` keep `achieved`, `no-data` and attainment as above and rate the other targets by the pace of the recent actuals (see `trend`); each item lists the actuals the trend used (`trend.points`).'
 } as const
 
 export interface PlanFacts { startYear: number, endYear: number, baselineYear: number | null }
@@ -47,6 +54,7 @@ export interface ActualFacts {
   asOf: string | null
 }
 
+/** A target as the linear method assesses it: against one figure, `actual`. */
 export interface TargetFacts {
   id: number
   regionCode: string
@@ -63,6 +71,9 @@ export interface TargetFacts {
   direction: 'increase' | 'decrease'
   actual: ActualFacts | null
 }
+
+/** A target with every actual it may be judged by (newest first), as the repository reads it. */
+export type PlanTarget = Omit<TargetFacts, 'actual'> & { nature: 'flow' | 'stock' | 'rate', actuals: ActualFacts[] }
 
 export interface Assessment {
   status: ProgressStatus
@@ -164,10 +175,32 @@ export function emptySummary (): Summary {
 }
 
 /** The whole progress answer of a plan at `asOf`. */
-export function progressReport (planId: string, plan: PlanFacts, asOf: number, targets: TargetFacts[]) {
+/** One target of a plan at asOf, by `how`. */
+function assessPlanTarget (plan: PlanFacts, t: PlanTarget, how: ProgressMethod) {
+  const { actual, cumulative, points } = evidenceOf(plan, t, t.actuals)
+  const { actuals: _all, nature: _nature, ...facts } = t
+  // A flow summed over years is the linear rule from 0 at the start of its period.
+  const linear = cumulative === null
+    ? assessTarget(plan, { ...facts, actual })
+    : { ...assessTarget(plan, { ...facts, baselineYear: t.fromYear - 1, baselineValue: '0', actual: { id: 0, fromYear: t.fromYear, year: cumulative.toYear, value: cumulative.value, status: 'final', asOf: null } }), baselineYear: t.baselineYear ?? plan.baselineYear }
+  if (actual === null && cumulative === null && linear.status === 'no-data') {
+    linear.reason = 'No actual of a year inside the plan\'s period, at or before asOf.'
+  }
+  const trendOf = () => {
+    if (how === 'linear' || t.value === null || t.comparator === null) return null
+    if (linear.status === 'achieved' || linear.status === 'no-data' || linear.status === 'not-assessable') return null
+    const trendTarget = { value: t.value, comparator: t.comparator, direction: t.direction, year: t.year, baselineYear: t.baselineYear ?? plan.baselineYear, baselineValue: t.baselineValue }
+    return how === 'projection' ? projection(trendTarget, points, cumulative) : growthRatio(trendTarget, points, cumulative)
+  }
+  const trend = trendOf()
+  return { actual, cumulative, linear, trend, status: trend?.status ?? linear.status, reason: trend?.reason ?? linear.reason }
+}
+
+/** The whole progress answer of a plan at `asOf`, by `how`. */
+export function progressReport (planId: string, plan: PlanFacts, asOf: number, targets: PlanTarget[], how: ProgressMethod = 'linear') {
   const summary = emptySummary()
   const items = targets.map((t) => {
-    const a = assessTarget(plan, t)
+    const a = assessPlanTarget(plan, t, how)
     summary[t.binding].total++
     summary[t.binding][a.status]++
     return {
@@ -181,16 +214,36 @@ export function progressReport (planId: string, plan: PlanFacts, asOf: number, t
       comparator: t.comparator,
       target: t.value,
       qualitative: t.qualitative,
-      baselineYear: a.baselineYear,
+      baselineYear: a.linear.baselineYear,
       baselineValue: t.baselineValue,
       direction: t.direction,
-      actual: t.actual,
-      provisional: t.actual?.status === 'provisional',
-      expected: a.expected,
-      attainment: a.attainment,
+      nature: t.nature,
+      actual: a.actual,
+      cumulative: a.cumulative,
+      provisional: a.actual?.status === 'provisional' || (a.cumulative !== null && t.actuals.some((x) => x.status === 'provisional' && a.cumulative!.actualIds.includes(x.id))),
+      expected: a.linear.expected,
+      attainment: a.linear.attainment,
+      trend: a.trend,
       status: a.status,
       reason: a.reason
     }
   })
-  return { planId, asOf, method: { ...method, atRiskShare: AT_RISK_SHARE }, summary, items }
+  return { planId, asOf, method: methodOf(how), summary, items }
+}
+
+/** The method an answer was computed with: its name, thresholds, formulas and sources. */
+export function methodOf (how: ProgressMethod) {
+  const thresholds: Record<string, string> = how === 'projection'
+    ? { onTrackBelow: PROJECTION.onTrackBelow, atRiskUpTo: PROJECTION.atRiskUpTo }
+    : { onTrackFrom: GROWTH_RATIO.onTrackFrom, atRiskFrom: GROWTH_RATIO.atRiskFrom }
+  return {
+    name: how,
+    ...method,
+    atRiskShare: AT_RISK_SHARE,
+    trend: how === 'projection'
+      ? { formula: PROJECTION.text, source: PROJECTION.source, thresholds, points: { min: PROJECTION.minPoints, max: PROJECTION.maxPoints } }
+      : how === 'growth-ratio'
+        ? { formula: GROWTH_RATIO.text, source: GROWTH_RATIO.source, thresholds, points: { min: 1, max: MAX_POINTS } }
+        : null
+  }
 }
