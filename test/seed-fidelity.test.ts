@@ -171,6 +171,39 @@ t.test('a floor in progress: exceeding a quota achieves it', async (t) => {
   t.match(item, { comparator: 'at-least', target: '1000', actual: { value: '1100' }, attainment: '1.1', status: 'achieved' })
 })
 
+t.test('temporal nature: every indicator states one, as seed/COVERAGE.md decides', async (t) => {
+  // The file states each nature, so the API's default (stock unless percent) decides none.
+  const file: Row[] = JSON.parse(readFileSync(new URL('../seed/indicators.json', import.meta.url), 'utf8'))
+  t.same(file.filter((i) => !['flow', 'stock', 'rate'].includes(i.nature)).map((i) => i.code), [], 'no entry leaves its nature to the default')
+  const catalogue = await collect(app, '/v1/indicators')
+  t.equal(catalogue.length, 126)
+  const nature = new Map(catalogue.map((i: Row) => [i.code as string, i.nature as string]))
+  t.same(file.filter((i) => nature.get(i.code) !== i.nature).map((i) => i.code), [], 'the API serves the nature the file states')
+  t.same(catalogue.filter((i: Row) => (i.unit === 'percent') !== (i.nature === 'rate')).map((i: Row) => i.code), [],
+    'the percent indicators are the rates')
+  t.same([...nature.values()].reduce<Record<string, number>>((n, v) => ({ ...n, [v]: (n[v] ?? 0) + 1 }), {}), { flow: 49, stock: 34, rate: 43 })
+
+  // A figure over several years is a sum, so only a flow can carry one; the one exception is
+  // the qualitative 年均增长 of household income, an annual average.
+  const periods = [...await values('kind=target'), ...await values('kind=actual')].filter((v) => v.fromYear < v.year)
+  t.same(periods.filter((v) => nature.get(v.indicatorCode) !== 'flow').map((v) => [v.indicatorCode, v.fromYear, v.year, v.value]),
+    [['household-income-growth', 2021, 2025, null]], 'every period figure belongs to a flow')
+
+  const pins: Array<[string, string, string]> = [
+    ['accessible-film-screenings', 'flow', 'Huangyan 开展无障碍观影志愿服务100场次 over 2021-2025: the yearly screenings add up'],
+    ['hardship-subsidy-expenditure', 'flow', 'money paid out in a year'],
+    ['disability-homes', 'stock', 'homes in operation at a date'],
+    ['hardship-subsidy-beneficiaries', 'stock', 'the same persons receive the subsidy every year; the five-year total is in 人次'],
+    ['hardship-subsidy-person-times', 'flow', '人次 add up'],
+    ['quota-employment-reviewed-employers', 'flow', 'doubtful: 2884家 over five years adds yearly reviews of the same employers'],
+    ['education-assistance-persons', 'flow', 'doubtful: Huangyan reports a 十三五 total in 名'],
+    ['basic-rehab-service-persons', 'stock', 'doubtful: 全年提供…服务7000人, persons served again the next year']
+  ]
+  for (const [code, expected, why] of pins) {
+    t.equal((await indicator(code)).body.nature, expected, `${code}: ${why}`)
+  }
+})
+
 t.test('every note starts with a verbatim excerpt of its document', async (t) => {
   // The excerpt is the note before its first [editor remark]; `…` joins fragments, which
   // must occur in the document in that order. Compared character for character: no
