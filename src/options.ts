@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import { LogController, type FastifyServerOptions } from 'fastify'
 import { trustProxyOf, type Config } from './config.ts'
 import { clientErrorHandler, frameworkErrors } from './plugins/problem-details.ts'
-
-const buildSerializer = SerializerSelector()
 
 /**
  * Fastify options shared by the server and the tests, so tests never run with another
@@ -32,19 +29,6 @@ export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'> &
     clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-    // Response serializers compiled on first use (fast-json-stringify took some 0.2 s of
-    // each start for every route's every status; see lazyValidator for the validators).
-    schemaController: {
-      compilersFactory: {
-        buildSerializer: (externalSchemas: unknown, options: unknown) => {
-          const compile = buildSerializer(externalSchemas as never, options as never)
-          return (route: Parameters<typeof compile>[0]) => {
-            let serialize: ((data: unknown) => string) | undefined
-            return (data: unknown) => (serialize ??= compile(route))(data)
-          }
-        }
-      }
-    }
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }
   }
 }

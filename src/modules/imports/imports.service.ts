@@ -1,8 +1,8 @@
+import type { ValidateFunction } from 'ajv'
 import type { Db } from '../../db/client.ts'
 import { writeTransaction } from '../../db/transaction.ts'
 import type { FieldError } from '../../lib/errors.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
-import { lazyValidator } from '../../plugins/validation.ts'
 import { createValidators } from '../../lib/validators.ts'
 import { assertWritable } from '../tokens/scope.ts'
 import { checkValueRow, hasProblems, loadReferences, type References } from '../values/values.references.ts'
@@ -19,7 +19,7 @@ export const IMPORT_SEGMENT_ROWS = 1000
 
 // The same strict validator as the body of POST /v1/values (no coercion, no unknown fields),
 // compiled on the first import rather than at every start (issue #7: some 80 ms of a restart).
-const validateRow = lazyValidator(() => createValidators().body.compile(ValueCreate))
+let validateRow: ValidateFunction | undefined
 
 /** Rolls the write transaction back: a dry run, or an atomic import with rejected rows. */
 class Rollback extends Error {}
@@ -76,8 +76,9 @@ export async function importValues (db: Db, ctx: WriteContext, raw: unknown[], o
   /** The row to store, or undefined when the row is rejected (its errors recorded). */
   const check = (refs: References, index: number): ValueData | undefined => {
     const row = raw[index]
-    if (!validateRow(row)) {
-      for (const e of validateRow.errors ?? []) {
+    const validate = validateRow ??= createValidators().body.compile(ValueCreate)
+    if (!validate(row)) {
+      for (const e of validate.errors ?? []) {
         const params = e.params as Record<string, unknown>
         const extra = e.keyword === 'additionalProperties' ? `/${String(params.additionalProperty)}` : e.keyword === 'required' ? `/${String(params.missingProperty)}` : ''
         reject(index, { field: `${e.instancePath}${extra}`, code: e.keyword, message: e.keyword === 'additionalProperties' ? 'is not a known field' : e.message ?? 'is not valid' })
