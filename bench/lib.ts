@@ -17,6 +17,17 @@ export const DEFAULT_SERVER = process.env.BENCH_SERVER ?? 'postgres://postgres@1
 
 export const log = (...m: unknown[]) => console.error('[bench]', ...m)
 
+// The statements the service prepares for a series read (`GET /v1/values?region=&indicator=`,
+// totals, first page) and a point read (`GET /v1/values/{id}`), text for text:
+// bench/bare.ts runs them, and test/bench-sql.test.ts checks they are the service's.
+const COLUMNS = `"id"::text as "id", "kind", "plan_id", "region_code", "indicator_code", "from_year", "year",
+  "category", "grade", "sex", "area", "value"::text as "value", "status", "numerator"::text as "numerator",
+  "denominator"::text as "denominator", "as_of"::text as "as_of", "comparator", "binding", "baseline_year",
+  "baseline_value"::text as "baseline_value", "qualitative", "source", "note", "revision", "updated_by",
+  to_char("created_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "created_at", to_char("updated_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updated_at"`
+export const SERIES_SQL = `select ${COLUMNS} from "yearly_values" where ("yearly_values"."region_code" = $1 and "yearly_values"."indicator_code" = $2 and "yearly_values"."category" is null and "yearly_values"."grade" is null and "yearly_values"."sex" is null and "yearly_values"."area" is null) order by "yearly_values"."year" asc, "yearly_values"."id" asc limit $3`
+export const POINT_SQL = `select ${COLUMNS} from "yearly_values" where "yearly_values"."id" = $1`
+
 export async function writeResult (name: string, data: unknown): Promise<void> {
   await mkdir(resultsDir, { recursive: true })
   await writeFile(`${resultsDir}${name}.json`, JSON.stringify({ at: new Date().toISOString(), ...data as object }, null, 2) + '\n')

@@ -2,13 +2,13 @@
 // listens, and closes gracefully. The embedded database starts opening first (preopen), and
 // the rest of the service is imported while it opens.
 import type { Logger } from 'pino'
-import { discard, preopen } from './db/boot.ts'
+import { bootDatabase, discard, preopen } from './db/boot.ts'
 
 const preopened = preopen()
 
 async function main () {
-  const [{ default: Fastify }, { default: closeWithGrace }, { default: pino }, { ConfigError, appOptionsOf, loadConfig }, { buildOptions }, { bootDatabase }] = await Promise.all([
-    import('fastify'), import('close-with-grace'), import('pino'), import('./config.ts'), import('./options.ts'), import('./db/boot.ts')
+  const [{ default: Fastify }, { default: closeWithGrace }, { ConfigError, appOptionsOf, loadConfig }, { buildOptions, logDestination }] = await Promise.all([
+    import('fastify'), import('close-with-grace'), import('./config.ts'), import('./options.ts')
   ])
   let config
   try {
@@ -20,11 +20,7 @@ async function main () {
     process.exit(1)
   }
 
-  // Log lines go to stdout through pino's asynchronous destination: written in blocks of
-  // about 4 KB off the request path, and at the latest after a second. What is held is
-  // written before the process exits: flushed below on every shutdown, and by pino's own
-  // exit handler otherwise.
-  const destination = pino.destination({ sync: false, minLength: 4096, periodicFlush: 1000 })
+  const destination = logDestination()
   const app = Fastify(buildOptions(config, destination))
   const flush = () => new Promise<void>((resolve) => destination.flush(() => resolve()))
 
@@ -46,28 +42,25 @@ async function main () {
   // database) within 10 s, then exit (1 after an error or a timeout). SIGTERM is handled
   // here instead: a supervisor may send it again while the service drains, and that must
   // not cut the drain short (a second SIGINT, from a person, still exits at once).
+  let closing = false
   const grace = closeWithGrace({
     delay: 10_000,
     skip: ['SIGTERM'],
     logger: { error: (m: unknown) => app.log.error(m instanceof Error ? { err: m } : {}, m instanceof Error ? 'error while shutting down' : String(m)) }
-  }, async ({ signal, err }) => {
+  }, async ({ signal, err, manual }) => {
+    closing = true
     if (err !== undefined) app.log.fatal({ err }, 'uncaught error: shutting down')
-    else if (signal !== undefined) app.log.info({ signal }, 'shutting down: draining requests, then closing the database')
+    // (Closed by hand only on SIGTERM, below.)
+    else app.log.info({ signal: manual === true ? 'SIGTERM' : signal }, 'shutting down: draining requests, then closing the database')
     try {
       await app.close()
     } finally {
       await flush()
     }
   })
-  let terminating = false
   process.on('SIGTERM', (signal) => {
-    if (terminating) {
-      app.log.warn({ signal }, 'second signal while shutting down; still draining')
-      return
-    }
-    terminating = true
-    app.log.info({ signal }, 'shutting down: draining requests, then closing the database')
-    grace.close()
+    if (closing) app.log.warn({ signal }, 'second signal while shutting down; still draining')
+    else grace.close()
   })
 
   await app.listen({ port: config.PORT, host: config.HOST })
