@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import pg from 'pg'
-import { RequestLogController, logDestination } from '../src/options.ts'
+import { RequestLogController, logDestination } from '../src/logging.ts'
 import { POINT_SQL, SERIES_SQL } from './lib.ts'
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) })

@@ -7,8 +7,8 @@ import { bootDatabase, discard, preopen } from './db/boot.ts'
 const preopened = preopen()
 
 async function main () {
-  const [{ default: Fastify }, { default: closeWithGrace }, { ConfigError, appOptionsOf, loadConfig }, { buildOptions, logDestination }] = await Promise.all([
-    import('fastify'), import('close-with-grace'), import('./config.ts'), import('./options.ts')
+  const [{ default: Fastify }, { default: closeWithGrace }, { ConfigError, appOptionsOf, loadConfig }, { buildOptions }, { logDestination }] = await Promise.all([
+    import('fastify'), import('close-with-grace'), import('./config.ts'), import('./options.ts'), import('./logging.ts')
   ])
   let config
   try {
