@@ -120,10 +120,16 @@ t.test('overload shedding: 503 problem+json with Retry-After while the event loo
   })
   await server.ready()
   t.teardown(async () => { await server.close(); await drop() })
+  // The start's own work (every route's schemas compiled as the app becomes ready) holds
+  // the event loop like this; the sample that measured it sheds nothing.
+  const started = Date.now() + 1500
+  while (Date.now() < started) { /* block the event loop */ }
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await server.inject('/v1/regions')).statusCode, 200, 'no shedding for the lag of the start')
   // under-pressure measures the mean event-loop delay over each 1 s sample: keep the loop
   // blocked most of the time (250 ms at a stretch) until a sample reports the lag.
   let res = await server.inject('/v1/regions')
-  for (const until = Date.now() + 6000; res.statusCode !== 503 && Date.now() < until;) {
+  for (const until = Date.now() + 8000; res.statusCode !== 503 && Date.now() < until;) {
     const stretch = Date.now() + 250
     while (Date.now() < stretch) { /* block the event loop */ }
     await new Promise((resolve) => setTimeout(resolve, 1))
