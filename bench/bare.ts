@@ -1,27 +1,26 @@
-// The read path's limit (issue #7): a bare Fastify route per read, with no validation,
-// no response schema, no logging and no hooks, running the same SQL as the service as a
-// named (prepared) `pg` statement on a pool of the same size. bench/read-path.ts starts
-// it beside the real service and drives both with the same load.
+// The read path's limit: a bare Fastify route per read, with no validation, no response
+// schema and no hooks, running the SQL the service runs as a named (prepared) `pg`
+// statement on a pool of the same size, and logging each request as the service does
+// (Fastify's request logging at `info`, one line per request, to the same destination), so
+// the comparison measures the service and not the logging. bench/read-path.ts starts it
+// beside the real service and drives both with the same load.
 //
 //   DATABASE_URL=postgres://... PORT=3001 node --import tsx bench/bare.ts
+import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import pg from 'pg'
+import { RequestLogController, logDestination } from '../src/logging.ts'
+import { serviceStatements } from './lib.ts'
 
-// The statements the service prepares (src/modules/values/values.repository.ts, shapes
-// `values_get` and `values_list_ri_b`), text for text.
-const COLUMNS = `"id"::text as "id", "kind", "plan_id", "region_code", "indicator_code", "from_year", "year",
-  "category", "grade", "sex", "area", "value"::text as "value", "status", "numerator"::text as "numerator",
-  "denominator"::text as "denominator", "as_of"::text as "as_of", "comparator", "binding", "baseline_year",
-  "baseline_value"::text as "baseline_value", "qualitative", "source", "note", "revision", "updated_by",
-  "created_at"::text as "created_at", "updated_at"::text as "updated_at"`
-
-/** What the service runs for `GET /v1/values?region=&indicator=` (totals, first page). */
-export const SERIES_SQL = `select ${COLUMNS} from "yearly_values" where ("yearly_values"."region_code" = $1 and "yearly_values"."indicator_code" = $2 and "yearly_values"."category" is null and "yearly_values"."grade" is null and "yearly_values"."sex" is null and "yearly_values"."area" is null) order by "yearly_values"."year" asc, "yearly_values"."id" asc limit $3`
-/** What the service runs for `GET /v1/values/{id}`. */
-export const POINT_SQL = `select ${COLUMNS} from "yearly_values" where "yearly_values"."id" = $1`
-
+const { series: SERIES_SQL, point: POINT_SQL } = await serviceStatements()
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) })
-const app = Fastify({ logger: false })
+const destination = logDestination()
+const app = Fastify({
+  logger: { level: 'info', stream: destination },
+  logController: new RequestLogController(),
+  requestIdHeader: 'x-request-id',
+  genReqId: () => randomUUID()
+})
 
 app.get('/v1/values', async (request) => {
   const { region, indicator } = request.query as { region: string, indicator: string }
@@ -35,9 +34,11 @@ app.get('/v1/values/:id', async (request, reply) => {
   return rows[0]
 })
 
-app.get('/health/ready', async () => ({ status: 'ok' }))
+app.get('/health/ready', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
 
 await app.listen({ port: Number(process.env.PORT ?? 3001), host: '127.0.0.1' })
-const stop = () => { app.close().then(() => pool.end()).finally(() => process.exit(0)) }
+const stop = () => {
+  app.close().then(() => pool.end()).finally(() => destination.flush(() => process.exit(0)))
+}
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

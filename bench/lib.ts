@@ -10,12 +10,37 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { LoadResult, LoadSpec } from './load.ts'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import type { Db } from '../src/db/client.ts'
+import { schema } from '../src/db/schema.ts'
+import { createValuesRepository } from '../src/modules/values/values.repository.ts'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
 export const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
 export const DEFAULT_SERVER = process.env.BENCH_SERVER ?? 'postgres://postgres@127.0.0.1:5432'
 
 export const log = (...m: unknown[]) => console.error('[bench]', ...m)
+
+/**
+ * The statements the service prepares for a series read (`GET /v1/values?region=&indicator=`,
+ * totals, first page) and a point read (`GET /v1/values/{id}`), text for text: taken from the
+ * values repository itself, run on a pool whose query() only records what it is sent, so
+ * bench/bare.ts runs exactly what the service runs.
+ */
+export async function serviceStatements (): Promise<{ series: string, point: string }> {
+  const pool = new pg.Pool({ connectionString: 'postgres://bench@127.0.0.1:1/none' })
+  const sent: string[] = []
+  pool.query = (async (query: { text: string }) => {
+    sent.push(query.text)
+    return { rows: [] }
+  }) as never
+  const values = createValuesRepository(drizzle(pool, { schema }) as unknown as Db)
+  await values.list({ region: '331003', indicator: 'hardship-subsidy-coverage', breakdown: {}, limit: 100 })
+  await values.get(1)
+  await pool.end()
+  if (sent.length !== 2) throw new Error(`expected two statements from the values repository, got ${sent.length}`)
+  return { series: sent[0]!, point: sent[1]! }
+}
 
 export async function writeResult (name: string, data: unknown): Promise<void> {
   await mkdir(resultsDir, { recursive: true })

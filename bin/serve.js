@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: runs the service from one bundled file instead of some 900 TypeScript and
-// ES modules loaded through tsx, which took about 2.5 s of every start (issue #7: a restart
-// with data present must answer in about 2 s; PGlite alone needs about 1 s of it).
+// ES modules loaded through tsx, which take about 2.5 s to load (a restart with data present
+// is to answer in about 2 s; PGlite alone needs about 1 s of it).
 //
 // The bundle (.build/server.mjs, built by esbuild from src/server.ts) is rebuilt when any
 // file under src/, package-lock.json or this launcher is newer than it, so an edited

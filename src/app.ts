@@ -12,21 +12,29 @@ import regionsRoutes from './modules/regions/regions.routes.ts'
 import rollupRoutes from './modules/rollup/rollup.routes.ts'
 import valuesRoutes from './modules/values/values.routes.ts'
 import tokensRoutes from './modules/tokens/tokens.routes.ts'
-import { logRequest } from './lib/request-log.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
+import bodyParsing from './plugins/body-parsing.ts'
+import cors, { defaultCors, type CorsOptions } from './plugins/cors.ts'
 import database from './plugins/database.ts'
+import draining from './plugins/draining.ts'
+import loadShedding, { defaultLoadShedding, type LoadSheddingOptions } from './plugins/load-shedding.ts'
 import metrics from './plugins/metrics.ts'
-import hardening, { defaultHardening, type HardeningOptions } from './plugins/hardening.ts'
 import openapi from './plugins/openapi.ts'
 import problemDetails from './plugins/problem-details.ts'
+import rateLimit, { defaultRateLimit, type RateLimitOptions } from './plugins/rate-limit.ts'
+import securityHeaders from './plugins/security-headers.ts'
 import validation from './plugins/validation.ts'
 
 export interface AppOptions {
   database: Database
   /** Access control settings (default: reads public, pepper kept in the database). */
   auth?: AuthOptions
-  /** Rate limits, CORS and load shedding (default: see defaultHardening). */
-  hardening?: HardeningOptions
+  /** Per-client request limit (default: defaultRateLimit). */
+  rateLimit?: RateLimitOptions
+  /** Origins allowed by CORS (default: none). */
+  cors?: CorsOptions
+  /** Event-loop lag past which requests are shed (default: defaultLoadShedding). */
+  loadShedding?: LoadSheddingOptions
 }
 
 /** The whole service as one plugin; server.ts and the tests register it the same way. */
@@ -34,36 +42,27 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(validation)
   await fastify.register(problemDetails)
   await fastify.register(database, { database: opts.database })
-  // The embedded database runs its queries on this thread (WebAssembly), so event-loop lag
-  // measures the database's own work there, not overload: shedding is for PostgreSQL.
-  const hardeningOptions = opts.hardening ?? defaultHardening
-  await fastify.register(hardening, opts.database.driver === 'pglite' ? { ...hardeningOptions, maxEventLoopDelayMs: 0 } : hardeningOptions)
-  await fastify.register(openapi)
-  await fastify.register(metrics)
-  await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
+  await fastify.register(securityHeaders)
 
-  // PATCH bodies may also be sent as RFC 7396 merge patches (application/merge-patch+json):
-  // the hardening plugin parses them as JSON, with the same checks.
-
-  // JSON is the only body format besides the ones declared per route: a text/plain body
-  // would otherwise reach validation as a string and get a confusing 400 instead of 415.
-  fastify.removeContentTypeParser('text/plain')
-
-  // Callback hooks, not async ones: they run on every request (issue #7, read path). The
-  // request id is set on arrival (headers set then are kept by every answer, errors
-  // included), so no onSend hook has to run for each response.
+  // Callback hooks, not async ones: they run on every request. The request id is set on
+  // arrival (headers set then are kept by every answer, errors included), so no onSend
+  // hook has to run for each response.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     done()
   })
 
-  // One log line per request, once it is answered, with the request and the outcome
-  // (Fastify's own request logging, turned off in options.ts, writes two: on arrival and
-  // on completion). Routes with a higher logLevel (probes, /metrics) are not logged.
-  fastify.addHook('onResponse', (request, reply, done) => {
-    logRequest(request, reply)
-    done()
-  })
+  // Before the rest: a request that arrives while draining is answered at once.
+  await fastify.register(draining)
+  await fastify.register(cors, opts.cors ?? defaultCors)
+  await fastify.register(rateLimit, opts.rateLimit ?? defaultRateLimit)
+  // The embedded database runs its queries on this thread (WebAssembly), so event-loop lag
+  // measures the database's own work there, not overload: shedding is for PostgreSQL.
+  await fastify.register(loadShedding, opts.database.driver === 'pglite' ? { maxEventLoopDelayMs: 0 } : opts.loadShedding ?? defaultLoadShedding)
+  await fastify.register(bodyParsing)
+  await fastify.register(openapi)
+  await fastify.register(metrics)
+  await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
 
   await fastify.register(healthRoutes)
   await fastify.register(async (v1) => {

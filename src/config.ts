@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import type { AppOptions } from './app.ts'
 
 /**
  * The whole configuration as one schema: environment variables are validated (and
@@ -45,14 +46,14 @@ export function trustProxyOf (config: Pick<Config, 'TRUST_PROXY'>): boolean | nu
   return list(v)
 }
 
-export function hardeningOf (config: Config) {
+/** The options of the app's plugins that come from the configuration (src/app.ts). */
+export function appOptionsOf (config: Config) {
   return {
-    rateLimitMax: config.RATE_LIMIT_MAX,
-    rateLimitWindowMs: config.RATE_LIMIT_WINDOW_MS,
-    rateLimitAllow: list(config.RATE_LIMIT_ALLOW),
-    corsOrigins: list(config.CORS_ORIGINS),
-    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS
-  }
+    auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER },
+    rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS, allow: list(config.RATE_LIMIT_ALLOW) },
+    cors: { origins: list(config.CORS_ORIGINS) },
+    loadShedding: { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS }
+  } satisfies Omit<AppOptions, 'database'>
 }
 
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {

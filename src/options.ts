@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
-import { LogController, type FastifyServerOptions } from 'fastify'
+import type { FastifyServerOptions } from 'fastify'
+import type { DestinationStream } from 'pino'
 import { trustProxyOf, type Config } from './config.ts'
 import { clientErrorHandler, frameworkErrors } from './errors/mapping.ts'
-
-const buildSerializer = SerializerSelector()
+import { RequestLogController, serializeError } from './logging.ts'
 
 /**
  * Fastify options shared by the server and the tests, so tests never run with another
  * validator, logger shape or limits than production.
  */
-export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'> & Partial<Pick<Config, 'REQUEST_TIMEOUT_MS' | 'CONNECTION_TIMEOUT_MS' | 'TRUST_PROXY'>>): FastifyServerOptions {
+export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'> & Partial<Pick<Config, 'REQUEST_TIMEOUT_MS' | 'CONNECTION_TIMEOUT_MS' | 'TRUST_PROXY'>>, stream?: DestinationStream): FastifyServerOptions {
   return {
     // No headers are logged (Fastify's request serializer writes method, URL, host and
-    // remote address), so there is no token to redact: test/logging.test.ts checks it. A
-    // redact list walked every line for nothing (issue #7, read path).
-    logger: { level: config.LOG_LEVEL },
+    // remote address), so there is no token to redact: test/logging.test.ts checks it, and
+    // no redact list walks every line for nothing. Without a stream, pino writes to stdout.
+    logger: { level: config.LOG_LEVEL, serializers: { err: serializeError }, ...(stream !== undefined ? { stream } : {}) },
     // Honour a caller's X-Request-Id (sync jobs correlate with it); otherwise make one.
     requestIdHeader: 'x-request-id',
-    // One log line per request instead of two: written by the onResponse hook in app.ts.
-    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    logController: new RequestLogController(),
     genReqId: () => randomUUID(),
     bodyLimit: config.BODY_LIMIT,
     requestTimeout: config.REQUEST_TIMEOUT_MS ?? 120_000,
@@ -30,21 +28,9 @@ export function buildOptions (config: Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT'> &
     // Router errors (bad percent-encoding, over-long parameters) as problem+json too.
     frameworkErrors,
     clientErrorHandler,
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered by the draining plugin (problem+json).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-    // Response serializers compiled on first use (fast-json-stringify took some 0.2 s of
-    // each start for every route's every status; see lazyValidator for the validators).
-    schemaController: {
-      compilersFactory: {
-        buildSerializer: (externalSchemas: unknown, options: unknown) => {
-          const compile = buildSerializer(externalSchemas as never, options as never)
-          return (route: Parameters<typeof compile>[0]) => {
-            let serialize: ((data: unknown) => string) | undefined
-            return (data: unknown) => (serialize ??= compile(route))(data)
-          }
-        }
-      }
-    }
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }
   }
 }

@@ -13,7 +13,6 @@ import { openDatabase } from '../src/db/client.ts'
 import { queryRows } from '../src/db/query.ts'
 import { createTokensService } from '../src/modules/tokens/tokens.service.ts'
 import { buildOptions } from '../src/options.ts'
-import { defaultHardening } from '../src/plugins/hardening.ts'
 import { collect, freshDatabase, tokenFor } from './helper.ts'
 
 // The CLI (bin/indicator-registry.js) as a user runs it: a child process talking HTTP to
@@ -48,7 +47,7 @@ server.addHook('preHandler', async (request, reply) => {
   }
 })
 // As test/helper.ts does: no load shedding (a busy test machine lags the event loop).
-await server.register(app, { database: fresh.database, auth: { readsRequireToken: false }, hardening: { ...defaultHardening, maxEventLoopDelayMs: 0 } })
+await server.register(app, { database: fresh.database, auth: { readsRequireToken: false }, loadShedding: { maxEventLoopDelayMs: 0 } })
 await server.listen({ port: 0, host: '127.0.0.1' })
 const url = `http://127.0.0.1:${(server.server.address() as net.AddressInfo).port}`
 t.teardown(async () => {

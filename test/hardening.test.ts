@@ -1,7 +1,6 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { build, call, createIndicator, createRegions, json } from './helper.ts'
-import { securityHeaders } from '../src/plugins/hardening.ts'
 
 const app = await build(t)
 await createRegions(app)
@@ -54,8 +53,14 @@ t.test('security headers', async (t) => {
   t.notOk(res.headers['access-control-allow-origin'], 'no CORS unless configured')
   // The headers OWASP's REST Security Cheat Sheet names for API responses; none of helmet's
   // headers for HTML pages.
-  const expected = securityHeaders()
-  t.same(Object.keys(expected).sort(), ['content-security-policy', 'cross-origin-resource-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options'])
+  const expected = {
+    'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+    'cross-origin-resource-policy': 'same-origin',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY'
+  }
+  t.same(Object.fromEntries(Object.keys(expected).map((k) => [k, res.headers[k]])), expected)
   for (const html of ['referrer-policy', 'x-dns-prefetch-control', 'x-download-options', 'origin-agent-cluster', 'x-permitted-cross-domain-policies', 'x-xss-protection', 'cross-origin-opener-policy']) {
     t.notOk(res.headers[html], `no ${html}`)
   }
@@ -82,7 +87,9 @@ t.test('rate limiting answers 429 with Retry-After; CORS when configured', async
   const server = Fastify(buildOptions({ LOG_LEVEL: 'silent', BODY_LIMIT: 1_048_576 }))
   await server.register(app2, {
     database,
-    hardening: { rateLimitMax: 3, rateLimitWindowMs: 60_000, rateLimitAllow: [], corsOrigins: ['https://dpf.zj.gov.cn'], maxEventLoopDelayMs: 0 }
+    rateLimit: { max: 3, windowMs: 60_000, allow: [] },
+    cors: { origins: ['https://dpf.zj.gov.cn'] },
+    loadShedding: { maxEventLoopDelayMs: 0 }
   })
   t.teardown(async () => { await server.close(); await drop() })
   const statuses = []
@@ -108,14 +115,21 @@ t.test('overload shedding: 503 problem+json with Retry-After while the event loo
   // The embedded database never sheds (its work runs on this thread); fake a server driver.
   await server.register(app2, {
     database: { ...database, driver: 'pg' },
-    hardening: { rateLimitMax: 0, rateLimitWindowMs: 60_000, rateLimitAllow: [], corsOrigins: [], maxEventLoopDelayMs: 100 }
+    rateLimit: { max: 0, windowMs: 60_000, allow: [] },
+    loadShedding: { maxEventLoopDelayMs: 100 }
   })
   await server.ready()
   t.teardown(async () => { await server.close(); await drop() })
+  // The start's own work (every route's schemas compiled as the app becomes ready) holds
+  // the event loop like this; the sample that measured it sheds nothing.
+  const started = Date.now() + 1500
+  while (Date.now() < started) { /* block the event loop */ }
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await server.inject('/v1/regions')).statusCode, 200, 'no shedding for the lag of the start')
   // under-pressure measures the mean event-loop delay over each 1 s sample: keep the loop
   // blocked most of the time (250 ms at a stretch) until a sample reports the lag.
   let res = await server.inject('/v1/regions')
-  for (const until = Date.now() + 6000; res.statusCode !== 503 && Date.now() < until;) {
+  for (const until = Date.now() + 8000; res.statusCode !== 503 && Date.now() < until;) {
     const stretch = Date.now() + 250
     while (Date.now() < stretch) { /* block the event loop */ }
     await new Promise((resolve) => setTimeout(resolve, 1))

@@ -22,8 +22,7 @@ t.test('database unreachable: readiness and requests answer 503 problem+json, no
   const database = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '', logger: pino({ level: 'silent' }) })
   const server = Fastify(buildOptions({ LOG_LEVEL: 'silent', BODY_LIMIT: 1_048_576 }))
   // No load shedding: a busy test machine must not turn the 503 under test into SERVICE_UNAVAILABLE.
-  const { defaultHardening } = await import('../src/plugins/hardening.ts')
-  await server.register(app, { database, hardening: { ...defaultHardening, maxEventLoopDelayMs: 0 } })
+  await server.register(app, { database, loadShedding: { maxEventLoopDelayMs: 0 } })
   t.teardown(() => server.close())
 
   const live = await server.inject('/health/live')

@@ -9,7 +9,7 @@ import pino from 'pino'
 import app from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { buildOptions } from '../src/options.ts'
-import { defaultHardening, type HardeningOptions } from '../src/plugins/hardening.ts'
+import type { RateLimitOptions } from '../src/plugins/rate-limit.ts'
 import { loadSeed, seedFolder } from '../src/seed/load.ts'
 
 /**
@@ -127,7 +127,7 @@ async function pgTemplate (databaseUrl: string, flavour: Flavour): Promise<strin
 }
 
 /** A clean migrated database for one test file; `drop` removes it. */
-export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ database: Database, drop: () => Promise<void>, url?: string }> {
+export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ database: Database, drop: () => Promise<void>, url?: string, dataDir?: string }> {
   const databaseUrl = process.env.DATABASE_URL
   const unique = `${process.pid}_${randomBytes(4).toString('hex')}`
   if (databaseUrl !== undefined && databaseUrl !== '') {
@@ -151,6 +151,7 @@ export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ data
   const database = await openDatabase({ dataDir: dir, logger: silent })
   return {
     database,
+    dataDir: dir,
     drop: async () => {
       await database.close()
       await rm(dir, { recursive: true, force: true })
@@ -170,8 +171,8 @@ export interface BuildOptions {
    */
   auth?: 'admin' | 'none'
   readsRequireToken?: boolean
-  /** Overrides of the hardening defaults (e.g. `rateLimitMax: 0` for the fuzzer's thousands of requests). */
-  hardening?: Partial<HardeningOptions>
+  /** Rate limit instead of the default (e.g. `{ max: 0 }`, off, for the fuzzer's thousands of requests). */
+  rateLimit?: RateLimitOptions
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
@@ -187,7 +188,7 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   }
   // Load shedding is tested on its own (test/hardening.test.ts): parallel test files on a
   // small machine lag the event loop enough to trip it at random.
-  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, hardening: { ...defaultHardening, maxEventLoopDelayMs: 0, ...options.hardening } })
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}) })
   await server.ready()
   if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {

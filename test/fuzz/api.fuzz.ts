@@ -17,7 +17,7 @@ const count = (name: string, fallback: number) => env[name] !== undefined && env
 
 t.comment(`FUZZ_SEED=${seed} (set FUZZ_SEED to replay this run)`)
 
-const app = await build(t, { seed: true, auth: 'none', hardening: { rateLimitMax: 0 } })
+const app = await build(t, { seed: true, auth: 'none', rateLimit: { max: 0, windowMs: 60_000, allow: [] } })
 // FUZZ_TOKEN (irt_<12 hex>_<43 base64url>) is registered as the admin of the fresh database,
 // so a run's requests, token included, are the same byte for byte.
 const token = env.FUZZ_TOKEN !== undefined && env.FUZZ_TOKEN !== '' ? env.FUZZ_TOKEN : await tokenFor(app, 'admin')

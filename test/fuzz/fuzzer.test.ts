@@ -99,7 +99,7 @@ t.test('the generator', async (t) => {
 })
 
 t.test('a planted bug is found, with the seed and the request', async (t) => {
-  const app = await build(t, { seed: true, auth: 'none', hardening: { rateLimitMax: 0 } })
+  const app = await build(t, { seed: true, auth: 'none', rateLimit: { max: 0, windowMs: 60_000, allow: [] } })
   const token = await tokenFor(app, 'admin')
   // The service, except that a full-width digit in a region code now "crashes" it and a
   // 404 now leaks SQL: what a regression would look like.

@@ -12,7 +12,7 @@ import { loadSpec } from './spec.ts'
  * run: FUZZ_SEED=<seed> npm run test:fuzz.
  */
 const teardowns: Array<() => unknown> = []
-const app = await build({ teardown: (fn) => teardowns.push(fn) }, { seed: true, auth: 'none', hardening: { rateLimitMax: 0 } })
+const app = await build({ teardown: (fn) => teardowns.push(fn) }, { seed: true, auth: 'none', rateLimit: { max: 0, windowMs: 60_000, allow: [] } })
 // The saved admin token belonged to the fuzz run's database: requests sent with it get a new one.
 const token = process.env.FUZZ_TOKEN !== undefined && process.env.FUZZ_TOKEN !== '' ? process.env.FUZZ_TOKEN : await tokenFor(app, 'admin')
 if (token === process.env.FUZZ_TOKEN) await app.tokens.bootstrapAdmin(token)

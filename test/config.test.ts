@@ -1,0 +1,37 @@
+import t from 'tap'
+import { ConfigError, appOptionsOf, loadConfig } from '../src/config.ts'
+
+t.test('the environment becomes the options of the app\'s plugins', async (t) => {
+  const config = loadConfig({
+    CORS_ORIGINS: 'https://dpf.zj.gov.cn, https://example.org',
+    RATE_LIMIT_MAX: '5',
+    RATE_LIMIT_WINDOW_MS: '2000',
+    RATE_LIMIT_ALLOW: '10.0.0.7',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+    READS_REQUIRE_TOKEN: 'true'
+  })
+  t.same(appOptionsOf(config), {
+    auth: { readsRequireToken: true, pepper: undefined },
+    rateLimit: { max: 5, windowMs: 2000, allow: ['10.0.0.7'] },
+    cors: { origins: ['https://dpf.zj.gov.cn', 'https://example.org'] },
+    loadShedding: { maxEventLoopDelayMs: 0 }
+  })
+  t.same(appOptionsOf(loadConfig({})), {
+    auth: { readsRequireToken: false, pepper: undefined },
+    rateLimit: { max: 1200, windowMs: 60_000, allow: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] },
+    cors: { origins: [] },
+    loadShedding: { maxEventLoopDelayMs: 1000 }
+  }, 'the defaults')
+})
+
+t.test('a bad value stops the start with the variable named', async (t) => {
+  let thrown: unknown
+  try {
+    loadConfig({ RATE_LIMIT_MAX: '-1' })
+  } catch (err) {
+    thrown = err
+  }
+  t.ok(thrown instanceof ConfigError)
+  t.match((thrown as Error).message, /RATE_LIMIT_MAX: must be >= 0/)
+  t.throws(() => loadConfig({ PORT: 'eighty' }), { message: /PORT/ })
+})
