@@ -14,6 +14,7 @@ import valuesRoutes from './modules/values/values.routes.ts'
 import tokensRoutes from './modules/tokens/tokens.routes.ts'
 import { logRequest } from './lib/request-log.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
+import dashboard from './plugins/dashboard.ts'
 import database from './plugins/database.ts'
 import metrics from './plugins/metrics.ts'
 import hardening, { defaultHardening, type HardeningOptions } from './plugins/hardening.ts'
@@ -66,6 +67,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   })
 
   await fastify.register(healthRoutes)
+  await fastify.register(dashboard)
   await fastify.register(async (v1) => {
     await v1.register(regionsRoutes)
     await v1.register(indicatorsRoutes)
