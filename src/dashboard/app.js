@@ -15,10 +15,12 @@ const main = document.getElementById('main')
 const announcer = document.getElementById('announcer')
 const langSwitch = document.getElementById('lang-switch')
 let firstRender = true
+let switched = false
 let renderCount = 0
 
 function parseHash () {
-  const [path = '', query = ''] = location.hash.replace(/^#\/?/, '').split('?')
+  const hash = location.hash.startsWith('#/') ? location.hash.slice(2) : ''
+  const [path = '', query = ''] = hash.split('?')
   const [name = 'plans', ...rest] = path.split('/').filter((s) => s !== '')
   return { name, arg: rest.map(decodeURIComponent).join('/'), params: Object.fromEntries(new URLSearchParams(query)) }
 }
@@ -64,14 +66,15 @@ async function render () {
   // After a navigation, focus goes to the new page's heading so a screen reader reads it
   // and the next Tab starts in the page; on first load it stays at the top of the page.
   if (!firstRender) main.querySelector('h1')?.focus()
-  announcer.textContent = t('loaded', { title })
+  announcer.textContent = `${switched ? `${t('lang.switched')} ` : ''}${t('loaded', { title })}`
+  switched = false
   firstRender = false
   main.dataset.ready = String(mine)
 }
 
 langSwitch.addEventListener('click', () => {
   setLang(otherLang())
-  announcer.textContent = t('lang.switched')
+  switched = true
   // The page is drawn again in the new language; focus stays on the switch.
   firstRender = true
   render()
@@ -79,5 +82,6 @@ langSwitch.addEventListener('click', () => {
 
 initLang()
 document.documentElement.lang = htmlLang(lang())
-window.addEventListener('hashchange', render)
+// Only #/... is a route: the skip link's #main moves focus as a plain anchor and keeps the view.
+window.addEventListener('hashchange', () => { if (location.hash === '' || location.hash.startsWith('#/')) render() })
 render()

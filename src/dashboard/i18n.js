@@ -73,7 +73,8 @@ const WORDS = {
   'traj.pathEnd': ['目标', 'Target'],
   'traj.noPath': ['该目标没有基期值，无法画出路径。', 'This target has no baseline value, so there is no path to draw.'],
   'traj.noActual': ['尚无实际值。', 'No actual reported yet.'],
-  'traj.summary': ['最新实际值：{actual}（{year}）；状态：{status}。', 'Latest actual: {actual} ({year}); status: {status}.'],
+  'traj.summary': ['最新实际值：{actual}（{year}）。状态：', 'Latest actual: {actual} ({year}). Status: '],
+  'traj.status': ['状态：', 'Status: '],
   'traj.choose': ['请选择规划、地区和指标。', 'Choose a plan, a region and an indicator.'],
   'traj.period': ['{from}–{to}年累计', '{from}–{to} total'],
 

@@ -87,10 +87,12 @@ export default async function trajectoryPage (root, _arg, params) {
     ]
   }
 
-  const latest = items.find((i) => i.actual !== null) ?? items[0]
+  // The status shown is the path target's (the one the chart draws), else the first target's.
+  const latest = items.find((i) => i.actual !== null)
+  const shown = pathItem ?? latest ?? items[0]
   const summary = latest?.actual
-    ? t('traj.summary', { actual: decimal(latest.actual.value), year: periodLabel(latest.actual.fromYear, latest.actual.year), status: t(`status.${pathItem?.status ?? latest.status}`) })
-    : t('traj.noActual')
+    ? t('traj.summary', { actual: decimal(latest.actual.value), year: periodLabel(latest.actual.fromYear, latest.actual.year) })
+    : `${t('traj.noActual')} ${t('traj.status')}`
 
   const rows = sortedYears.map((year) => ({
     year,
@@ -99,7 +101,7 @@ export default async function trajectoryPage (root, _arg, params) {
   }))
   const pathId = uid('path')
   root.append(section(heading,
-    h('p', { class: 'summary', 'data-summary': true }, summary, ' ', pathItem ? statusBadge(pathItem.status) : ''),
+    h('p', { class: 'summary', 'data-summary': true }, summary, shown === undefined ? t('none') : statusBadge(shown.status)),
     chartFigure(heading, option, { tall: true }),
     table({
       caption: t('traj.caption'),
