@@ -1,3 +1,4 @@
+import globals from 'globals'
 import neostandard from 'neostandard'
 
 export default [
@@ -9,5 +10,7 @@ export default [
       // TypeBox idiom: a schema and its static type share one name.
       '@typescript-eslint/no-redeclare': 'off'
     }
-  }
+  },
+  // The dashboard's ES modules run in the browser.
+  { files: ['src/dashboard/**/*.js'], languageOptions: { globals: globals.browser } }
 ]

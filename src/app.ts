@@ -15,6 +15,7 @@ import tokensRoutes from './modules/tokens/tokens.routes.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
 import bodyParsing from './plugins/body-parsing.ts'
 import cors, { defaultCors, type CorsOptions } from './plugins/cors.ts'
+import dashboard from './plugins/dashboard.ts'
 import database from './plugins/database.ts'
 import draining from './plugins/draining.ts'
 import loadShedding, { defaultLoadShedding, type LoadSheddingOptions } from './plugins/load-shedding.ts'
@@ -65,6 +66,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
 
   await fastify.register(healthRoutes)
+  await fastify.register(dashboard)
   await fastify.register(async (v1) => {
     await v1.register(regionsRoutes)
     await v1.register(indicatorsRoutes)

@@ -21,7 +21,10 @@ import { loadSeed, seedFolder } from '../src/seed/load.ts'
  */
 const silent = pino({ level: 'silent' })
 
-/** Templates are rebuilt whenever the migrations or the seed data change. */
+/**
+ * Templates are rebuilt whenever the migrations, the seed data or the seed loader's code
+ * (src/seed/, which derives data such as the regions' English names) change.
+ */
 async function templateHash (): Promise<string> {
   const hash = createHash('sha256')
   const walk = async (dir: string): Promise<void> => {
@@ -33,6 +36,7 @@ async function templateHash (): Promise<string> {
   }
   await walk(migrationsFolder)
   await walk(fileURLToPath(seedFolder))
+  await walk(fileURLToPath(new URL('../src/seed/', import.meta.url)))
   return hash.digest('hex').slice(0, 12)
 }
 

