@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { createServer } from 'node:net'
 import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { LoadResult, LoadSpec } from './load.ts'
@@ -108,16 +109,19 @@ export interface Child { child: ChildProcess, port: number, pid: number, logFile
  * esbuild bundle of src/ (not the TypeScript sources through tsx, whose keepNames wrappers
  * alone cost some 10% of the CPU of an import), with the Node flags of package.json's start
  * script. Built once before the first measurement so no start pays for it. Extra Node flags
- * (e.g. `--cpu-prof`) can be added in BENCH_NODE_FLAGS.
+ * (e.g. `--cpu-prof`) can be added in BENCH_NODE_FLAGS. BENCH_SERVICE_ROOT runs the service of
+ * another checkout (its bundle, its start flags) against this checkout's baselines, so two
+ * versions of the service are measured against the same limit.
  */
 export const SERVICE = 'bin/serve.js'
+const serviceRoot = process.env.BENCH_SERVICE_ROOT ?? root
 let built = false
 export function serviceArgs (): string[] {
   if (!built) {
-    execFileSync(process.execPath, [SERVICE, '--build'], { cwd: root, stdio: 'inherit' })
+    execFileSync(process.execPath, [SERVICE, '--build'], { cwd: serviceRoot, stdio: 'inherit' })
     built = true
   }
-  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
+  const start = (JSON.parse(readFileSync(path.join(serviceRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
   if (start[0] !== 'node' || start.at(-1) !== SERVICE) throw new Error(`package.json's start script is not "node [flags] ${SERVICE}"`)
   return [...start.slice(1, -1), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), SERVICE]
 }
@@ -133,7 +137,7 @@ export async function startChild (script: string, env: Record<string, string | u
   const logFile = `${resultsDir}${name}.log`
   const fd = openSync(logFile, 'w')
   const child = spawn(process.execPath, script === SERVICE ? serviceArgs() : ['--import', 'tsx', script], {
-    cwd: root,
+    cwd: script === SERVICE ? serviceRoot : root,
     env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', fd, fd]
   })

@@ -5,9 +5,10 @@
 // With the synthetic national dataset loaded (bench/generate.ts; 5 million values by
 // default), starts in the same run and on the same database:
 // - the real service as deployed (`node bin/serve.js`, the bundle `npm start` runs, as a child process: validation, response schemas,
-//   request logging at `info` into bench/results/read-service.log, auth and hardening
-//   hooks, all on), and
-// - the limit: a bare Fastify route with a prepared `pg` statement running the same SQL
+//   request logging at `info` into bench/results/read-service.log, auth, security headers,
+//   rate limit and load shedding, all on), and
+// - the limit: a bare Fastify route with a prepared `pg` statement running the same SQL,
+//   logging each request the same way
 //   (bench/bare.ts).
 // A separate load process (bench/load.ts: autocannon, 32 connections, 10 s) drives both,
 // in alternating rounds, for a series read (`GET /v1/values?region=&indicator=`, about 15
