@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { loggableError } from '../src/errors/mapping.ts'
+import { serializeError } from '../src/logging.ts'
 import { encodeCursor } from '../src/lib/pagination.ts'
 import { build, call, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
@@ -79,9 +79,9 @@ t.test('a database error\'s log entry holds the driver\'s error, not the stateme
   const err = await app.db.execute(sql`select * from no_such_table where secret = ${'s3cret-parameter'}`).then(() => undefined, (e: unknown) => e)
   t.ok(err instanceof Error)
   t.match(String((err as Error).message), /no_such_table/, 'the query wrapper carries the SQL text')
-  const logged = JSON.stringify(loggableError(err))
-  t.notMatch(logged, /select|s3cret-parameter/i)
-  t.match(loggableError(err), { code: '42P01', message: /no_such_table/ })
+  const logged = serializeError(err as Error)
+  t.notMatch(JSON.stringify(logged), /select|s3cret-parameter/i)
+  t.match(logged, { cause: { code: '42P01', message: /no_such_table/ } })
 })
 
 t.test('problems stay English and stable, with a Chinese rendering when Accept-Language prefers it', async (t) => {

@@ -44,19 +44,6 @@ export function fieldErrorsOf (errors: readonly ErrorObject[], prefix: string): 
 }
 
 /**
- * What the log keeps of a failed request's error: for a database error, the driver's own
- * error (its SQLSTATE or connection code, message and stack) instead of the query wrapper
- * around it, whose message holds the statement's text and parameters; any other error
- * whole.
- */
-export function loggableError (err: unknown): unknown {
-  const cause = rootCause(err)
-  if (cause === err || !(cause instanceof Error)) return err
-  const { code, severity } = cause as Error & { code?: string, severity?: string }
-  return { type: cause.name, code, severity, message: cause.message, stack: cause.stack }
-}
-
-/**
  * The media types a route's body may have: those its schema declares per content type, or
  * JSON (and, for PATCH, JSON merge patch, RFC 7396).
  */

@@ -1,7 +1,7 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiError } from '../errors/catalogue.ts'
-import { loggableError, toApiError } from '../errors/mapping.ts'
+import { toApiError } from '../errors/mapping.ts'
 import { pathOf, ProblemSchema, sendProblem } from '../errors/problem.ts'
 
 /** Every error and unknown route answered as RFC 9457 problem details (src/errors/). */
@@ -11,9 +11,9 @@ export default fp(async (app) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const problem = toApiError(err, request)
     if (problem.status >= 500) {
-      // The operation and the error's code, never the statement: a database error's own
-      // message (drizzle's) carries the SQL text and its parameters.
-      request.log.error({ code: problem.code, operation: `${request.method} ${request.routeOptions.url ?? pathOf(request.url)}`, err: loggableError(err) }, 'request failed')
+      // The problem's code and the operation; the error goes through the logger's error
+      // serializer (src/logging.ts), which keeps a failed query's driver error, never its SQL.
+      request.log.error({ code: problem.code, operation: `${request.method} ${request.routeOptions.url ?? pathOf(request.url)}`, err }, 'request failed')
     } else {
       request.log.info({ code: problem.code }, 'request rejected')
     }
