@@ -89,7 +89,7 @@ const WORDS = {
   'col.expected': ['线性路径值', 'Path value'],
   'col.attainment': ['完成度', 'Attainment'],
   'col.status': ['状态', 'Status'],
-  'col.reason': ['说明', 'Reason'],
+  'col.reason': ['说明（接口原文）', 'Reason (as the API states it)'],
   'col.year': ['年份', 'Year'],
   provisional: ['初步数', 'provisional'],
 

@@ -90,6 +90,7 @@ if (!noChromium(t)) {
       for (const row of rows) {
         const i = items.get(row.id)
         t.match(row.cells['状态'], STATUS_ZH[i.status]!, `${m} ${i.indicatorCode} ${i.year}: status`)
+        t.equal(row.cells['说明（接口原文）'], i.reason, `${m} ${i.indicatorCode} ${i.year}: the reason`)
         if (i.cumulative !== null) {
           t.match(row.cells['最新实际值或期内累计'], `累计 ${grouped(i.cumulative.value)} (${i.cumulative.fromYear}–${i.cumulative.toYear}年累计)`, `${m} ${i.indicatorCode}: the sum so far`)
           t.match(row.cells['最新实际值或期内累计'], `期间已过 ${(Number(i.cumulative.periodElapsed) * 100).toFixed(1)}%`, `${m} ${i.indicatorCode}: the share of the period elapsed`)

@@ -108,7 +108,10 @@ export default async function scorecardPage (root, planId, params) {
           { key: 'actual', label: t('col.actual'), numeric: true, render: actualText },
           ...methodColumns(progress.method.name),
           { key: 'attainment', label: t('col.attainment'), numeric: true, render: (i) => percent(i.attainment) },
-          { key: 'status', label: t('col.status'), render: (i) => statusBadge(i.status) }
+          { key: 'status', label: t('col.status'), render: (i) => statusBadge(i.status) },
+          // The API's reason carries what the columns cannot, e.g. the projection's miss as a
+          // share of the remaining gap; it is English text, marked so.
+          { key: 'reason', label: t('col.reason'), render: (i) => h('span', { lang: 'en', class: 'reason' }, i.reason) }
         ],
         rows: items.map((i) => ({ ...i, className: `row-${i.binding}-${i.status}` }))
       }))
