@@ -52,9 +52,8 @@ export const api = {
   plan: (id) => get(`/v1/plans/${enc(id)}`),
   targets: (id) => all(`/v1/plans/${enc(id)}/targets`),
   /**
-   * Progress of a plan's targets. `method` is passed through when given, so a page can ask
-   * for another progress method once the API offers one; without it the API's default
-   * (the linear path) applies.
+   * Progress of a plan's targets by `method` (linear, projection or growth-ratio); left
+   * out, the API's default (the linear path) applies.
    */
   progress: (id, { asOf, method } = {}) => get(`/v1/plans/${enc(id)}/progress`, { asOf, method }),
   values: (filter) => all('/v1/values', filter),

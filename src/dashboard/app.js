@@ -42,6 +42,8 @@ async function render () {
   const page = ROUTES[route.name]
   const active = route.name === 'plan' ? 'plans' : route.name
   const mine = ++renderCount
+  // A control that redraws its own page (the progress method switch) keeps focus.
+  const keep = document.activeElement?.hasAttribute('data-keep-focus') ? document.activeElement.id : undefined
   renderShell(active)
   disposeCharts()
   main.setAttribute('aria-busy', 'true')
@@ -65,7 +67,9 @@ async function render () {
   document.title = `${title} · ${t('app.title')}`
   // After a navigation, focus goes to the new page's heading so a screen reader reads it
   // and the next Tab starts in the page; on first load it stays at the top of the page.
-  if (!firstRender) main.querySelector('h1')?.focus()
+  const kept = keep === undefined ? null : document.getElementById(keep)
+  if (kept !== null) kept.focus()
+  else if (!firstRender) main.querySelector('h1')?.focus()
   announcer.textContent = `${switched ? `${t('lang.switched')} ` : ''}${t('loaded', { title })}`
   switched = false
   firstRender = false

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { build } from '../helper.ts'
+import { build, json } from '../helper.ts'
 
 /**
  * Browser tests drive Debian's Chromium (`apt-get install chromium`) through
@@ -43,6 +43,15 @@ export async function startDashboard (t: Tap): Promise<Dashboard> {
   t.teardown(() => browser.close())
   await mkdir(screenshots, { recursive: true })
   return { app, base: `http://127.0.0.1:${address.port}`, browser }
+}
+
+/** A GET through the app itself: the API's answer the page is checked against. */
+export function apiOf (d: Dashboard) {
+  return async (url: string) => {
+    const res = await d.app.inject(url)
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+    return json(res)
+  }
 }
 
 export interface Opened { page: Page, problems: string[] }

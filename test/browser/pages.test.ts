@@ -1,17 +1,12 @@
 import t, { type Test } from 'tap'
-import { json } from '../helper.ts'
-import { axeViolations, go, noChromium, openPage, screenshot, startDashboard, tableText, until } from './browser.ts'
+import { apiOf, axeViolations, go, noChromium, openPage, screenshot, startDashboard, tableText, until } from './browser.ts'
 
 // Each page of the dashboard on the seeded data, read against the API's own answers, in
 // Chinese and in English, checked by axe-core (WCAG 2.1 A and AA) and photographed
 // (test/browser/screenshots/, not committed).
 if (!noChromium(t)) {
   const d = await startDashboard(t)
-  const api = async (url: string) => {
-    const res = await d.app.inject(url)
-    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-    return json(res)
-  }
+  const api = apiOf(d)
   const { page, problems } = await openPage(d)
   const text = (selector: string) => page.locator(selector).first().innerText()
   const pct = (ratio: string | null) => (ratio === null ? '—' : `${(Number(ratio) * 100).toFixed(1)}%`)

@@ -2,6 +2,7 @@ import { api, regionsByCode } from '../api.js'
 import { COLOURS, chartFigure } from '../chart.js'
 import { comparatorSymbol, decimal, filterForm, h, percent, periodLabel, section, statusBadge, table, yearField, yearLabel } from '../dom.js'
 import { nameOf, t } from '../i18n.js'
+import { actualText, methodColumns, methodDescription, methodParam, methodSwitch, routeWith } from './method.js'
 
 export const STATUSES = ['off-track', 'at-risk', 'no-data', 'on-track', 'achieved', 'not-assessable']
 const BINDINGS = ['binding', 'expected']
@@ -13,25 +14,21 @@ export function scorecardOrder (a, b) {
     a.indicatorCode.localeCompare(b.indicatorCode) || a.year - b.year || a.targetId - b.targetId
 }
 
-const trajectoryHref = (planId, item) =>
-  `#/trajectory?plan=${encodeURIComponent(planId)}&region=${item.regionCode}&indicator=${encodeURIComponent(item.indicatorCode)}`
+const trajectoryHref = (planId, item, method) =>
+  routeWith('trajectory', { plan: planId, region: item.regionCode, indicator: item.indicatorCode }, { method: method === 'linear' ? undefined : method })
 
 function targetText (item) {
   if (item.qualitative !== null) return item.qualitative
   return `${comparatorSymbol(item.comparator)} ${decimal(item.target)}`
 }
 
-function actualText (item) {
-  if (item.actual === null) return '—'
-  const flag = item.provisional ? ` (${t('provisional')})` : ''
-  return `${decimal(item.actual.value)} (${periodLabel(item.actual.fromYear, item.actual.year)})${flag}`
-}
-
 /** A plan's scorecard: every target with its progress (GET /v1/plans/{id}/progress). */
 export default async function scorecardPage (root, planId, params) {
+  const method = methodParam(params)
+  const route = `plan/${encodeURIComponent(planId)}`
   const [plan, progress, indicators] = await Promise.all([
     api.plan(planId),
-    api.progress(planId, { asOf: params.asOf, method: params.method }),
+    api.progress(planId, { asOf: params.asOf, method: method === 'linear' ? undefined : method }),
     api.indicators()
   ])
   const regions = await regionsByCode([plan.regionCode, ...progress.items.map((i) => i.regionCode)])
@@ -63,15 +60,19 @@ export default async function scorecardPage (root, planId, params) {
       h('dt', {}, t('col.period')), h('dd', {}, plan.startYear === plan.endYear ? String(plan.startYear) : `${plan.startYear}–${plan.endYear}`),
       h('dt', {}, t('score.asOf')), h('dd', { 'data-as-of': progress.asOf }, yearLabel(progress.asOf))),
     filterForm({
-      route: `plan/${encodeURIComponent(planId)}`,
+      route,
       label: t('score.asOf'),
-      fields: [yearField({ name: 'asOf', label: t('score.asOf'), value: params.asOf ?? progress.asOf })]
+      // The chosen method stays when another year is asked for.
+      fields: [yearField({ name: 'asOf', label: t('score.asOf'), value: params.asOf ?? progress.asOf }),
+        method === 'linear' ? '' : h('input', { type: 'hidden', name: 'method', value: method })]
     }),
-    // The method the API applied; today it has one (the linear path) and says how it works.
-    h('p', { class: 'method' }, t('score.method', { method: t('score.methodLinear') })),
-    h('details', { class: 'method-details' },
-      h('summary', {}, t('score.methodDetails')),
-      h('dl', { lang: 'en' }, Object.entries(progress.method).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]))),
+    methodSwitch({ route, params, current: method }),
+    // The method the API applied, as its answer states it.
+    section(t('method.heading', { method: t(`method.${progress.method.name}`) }),
+      methodDescription(progress.method),
+      h('details', { class: 'method-details' },
+        h('summary', {}, t('score.methodDetails')),
+        h('dl', { lang: 'en' }, Object.entries(progress.method).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))])))),
     section(t('score.summary'),
       summaryChart,
       table({
@@ -95,7 +96,7 @@ export default async function scorecardPage (root, planId, params) {
             key: 'indicator',
             label: t('col.indicator'),
             render: (i) => [
-              h('a', { href: trajectoryHref(planId, i), 'data-target': i.targetId }, nameOf(indicators.get(i.indicatorCode)) || i.indicatorCode),
+              h('a', { href: trajectoryHref(planId, i, method), 'data-target': i.targetId }, nameOf(indicators.get(i.indicatorCode)) || i.indicatorCode),
               indicators.has(i.indicatorCode) ? ` (${t(`unit.${indicators.get(i.indicatorCode).unit}`)})` : ''
             ]
           },
@@ -105,9 +106,12 @@ export default async function scorecardPage (root, planId, params) {
           { key: 'baseline', label: t('col.baseline'), numeric: true, render: (i) => (i.baselineValue === null ? '—' : `${decimal(i.baselineValue)} (${yearLabel(i.baselineYear)})`) },
           { key: 'target', label: t('col.target'), numeric: true, render: targetText },
           { key: 'actual', label: t('col.actual'), numeric: true, render: actualText },
-          { key: 'expected', label: t('col.expected'), numeric: true, render: (i) => decimal(i.expected) },
+          ...methodColumns(progress.method.name),
           { key: 'attainment', label: t('col.attainment'), numeric: true, render: (i) => percent(i.attainment) },
-          { key: 'status', label: t('col.status'), render: (i) => statusBadge(i.status) }
+          { key: 'status', label: t('col.status'), render: (i) => statusBadge(i.status) },
+          // The API's reason carries what the columns cannot, e.g. the projection's miss as a
+          // share of the remaining gap; it is English text, marked so.
+          { key: 'reason', label: t('col.reason'), render: (i) => h('span', { lang: 'en', class: 'reason' }, i.reason) }
         ],
         rows: items.map((i) => ({ ...i, className: `row-${i.binding}-${i.status}` }))
       }))

@@ -2,6 +2,8 @@ import { api, regionsByCode } from '../api.js'
 import { COLOURS, chartFigure } from '../chart.js'
 import { comparatorSymbol, decimal, filterForm, h, periodLabel, section, selectField, statusBadge, table, uid } from '../dom.js'
 import { nameOf, t } from '../i18n.js'
+import { methodParam } from './method.js'
+import { projectionOf, projectionSeries } from './projection.js'
 
 /** The plan's target regions and indicators, for the form's choices. */
 async function choices (planId) {
@@ -26,6 +28,7 @@ export default async function trajectoryPage (root, _arg, params) {
   const region = params.region ?? targets[0]?.regionCode
   const { regionOptions, indicatorOptions } = optionsOf(targets, regions, indicators, region)
   const indicator = params.indicator ?? indicatorOptions[0]?.[0]
+  const method = methodParam(params)
 
   const planField = selectField({ name: 'plan', label: t('traj.plan'), options: plans.map((p) => [p.id, nameOf(p)]), value: planId })
   const regionField = selectField({ name: 'region', label: t('col.region'), options: regionOptions, value: region })
@@ -47,16 +50,24 @@ export default async function trajectoryPage (root, _arg, params) {
   root.append(
     h('h1', { tabindex: -1 }, t('traj.title')),
     h('p', {}, t('traj.intro')),
-    filterForm({ route: 'trajectory', label: t('traj.title'), fields: [planField, regionField, indicatorField] })
+    filterForm({
+      route: 'trajectory',
+      label: t('traj.title'),
+      // The method chosen on the scorecard stays with the trajectory.
+      fields: [planField, regionField, indicatorField, method === 'linear' ? '' : h('input', { type: 'hidden', name: 'method', value: method })]
+    })
   )
   if (planId === undefined || region === undefined || indicator === undefined) {
     root.append(h('p', {}, t('traj.choose')))
     return t('traj.title')
   }
 
-  const [actuals, progress] = await Promise.all([
+  // The status by the chosen method, and the projection (always the projection method's,
+  // which lists the actuals it extends) drawn beside the actuals.
+  const [actuals, progress, projected] = await Promise.all([
     api.values({ region, indicator, kind: 'actual' }),
-    api.progress(planId, { method: params.method })
+    api.progress(planId, { method: method === 'linear' ? undefined : method }),
+    api.progress(planId, { method: 'projection' })
   ])
   const mine = targets.filter((v) => v.regionCode === region && v.indicatorCode === indicator && v.breakdown === null)
   const items = progress.items.filter((i) => i.regionCode === region && i.indicatorCode === indicator && i.breakdown === null)
@@ -68,8 +79,17 @@ export default async function trajectoryPage (root, _arg, params) {
   const indicatorRow = indicators.get(indicator)
   const heading = `${nameOf(indicatorRow) || indicator} · ${nameOf(regions.get(region))}`
 
+  // The status shown is the path target's (the one the chart draws), else the first target's.
+  const latest = items.find((i) => i.actual !== null || i.cumulative !== null)
+  const shown = pathItem ?? latest ?? items[0]
+  const projection = projectionOf(projected.items.filter((i) => i.regionCode === region && i.indicatorCode === indicator && i.breakdown === null), shown)
+
+  // A multi-year target of a flow is drawn beside the sums so far it is compared with.
+  const charted = projection.running.length > 0 ? [...yearly, ...mine.filter((v) => v.fromYear < v.year && v.value !== null)] : yearly
+
   const years = new Set([...actuals.map((a) => a.year), ...mine.map((v) => v.year)])
   if (pathItem !== undefined) years.add(pathItem.baselineYear)
+  if (projection.line !== null) for (const [year] of projection.line) years.add(year)
   const sortedYears = [...years].sort((a, b) => a - b)
 
   const option = {
@@ -82,17 +102,16 @@ export default async function trajectoryPage (root, _arg, params) {
       ...(pathItem === undefined
         ? []
         : [{ name: t('traj.series.path'), type: 'line', symbol: 'rect', symbolSize: 8, lineStyle: { type: 'dashed' }, itemStyle: { color: COLOURS.path }, data: [[pathItem.baselineYear, Number(pathItem.baselineValue)], [pathItem.year, Number(pathItem.target)]] }]),
-      { name: t('traj.series.target'), type: 'scatter', symbol: 'diamond', symbolSize: 14, itemStyle: { color: COLOURS.target }, data: yearly.map((v) => [v.year, Number(v.value)]) },
-      { name: t('traj.series.actual'), type: 'line', symbol: 'circle', symbolSize: 10, itemStyle: { color: COLOURS.actual }, data: singleYear.map((a) => [a.year, Number(a.value)]) }
+      { name: t('traj.series.target'), type: 'scatter', symbol: 'diamond', symbolSize: 14, itemStyle: { color: COLOURS.target }, data: charted.map((v) => [v.year, Number(v.value)]) },
+      { name: t('traj.series.actual'), type: 'line', symbol: 'circle', symbolSize: 10, itemStyle: { color: COLOURS.actual }, data: singleYear.map((a) => [a.year, Number(a.value)]) },
+      ...projectionSeries(projection)
     ]
   }
 
-  // The status shown is the path target's (the one the chart draws), else the first target's.
-  const latest = items.find((i) => i.actual !== null)
-  const shown = pathItem ?? latest ?? items[0]
-  const summary = latest?.actual
-    ? t('traj.summary', { actual: decimal(latest.actual.value), year: periodLabel(latest.actual.fromYear, latest.actual.year) })
-    : `${t('traj.noActual')} ${t('traj.status')}`
+  const figure = latest?.actual ?? (latest?.cumulative ? { value: latest.cumulative.value, fromYear: latest.cumulative.fromYear, year: latest.cumulative.toYear } : null)
+  const summary = figure !== null
+    ? t(latest.actual === null ? 'traj.summarySum' : 'traj.summary', { actual: decimal(figure.value), year: periodLabel(figure.fromYear, figure.year), method: t(`method.${method}`) })
+    : `${t('traj.noActual')} ${t('traj.status', { method: t(`method.${method}`) })}`
 
   const rows = sortedYears.map((year) => ({
     year,
@@ -118,11 +137,13 @@ export default async function trajectoryPage (root, _arg, params) {
           render: (r) => pathItem === undefined
             ? '—'
             : r.year === pathItem.baselineYear ? `${t('traj.pathStart')} ${decimal(pathItem.baselineValue)}` : r.year === pathItem.year ? `${t('traj.pathEnd')} ${decimal(pathItem.target)}` : '—'
-        }
+        },
+        ...projection.columns
       ],
       rows
     }),
-    pathItem === undefined ? h('p', { id: pathId }, t('traj.noPath')) : ''
+    pathItem === undefined ? h('p', { id: pathId }, t('traj.noPath')) : '',
+    projection.text
   ))
   return heading
 }
