@@ -18,7 +18,8 @@ export const ProblemSchema = Type.Object({
     message: Type.String()
   }, { additionalProperties: false }))),
   requestId: Type.Optional(Type.String({ description: 'Request id, as in the X-Request-Id header and the logs' })),
-  summary: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Bulk import only: the import summary (received, created, updated, unchanged, rejected, ...)' }))
+  summary: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Bulk import only: the import summary (received, created, updated, unchanged, rejected, ...)' })),
+  accept: Type.Optional(Type.Array(Type.String(), { description: '415 only: the media types the route accepts (also in the Accept-Post header)' }))
 }, {
   $id: 'Problem',
   additionalProperties: false,
