@@ -92,9 +92,9 @@ function cellText (cell: ExcelJS.Cell, row: number, column: string): string {
 /**
  * The first sheet of a workbook as records (column → cell text), after `header` checked
  * its header row. Empty rows are skipped, as in CSV. `onRecord` takes each record with
- * its 1-based data row number (and may throw to stop).
+ * its 1-based data row number and its cells in column order (and may throw to stop).
  */
-export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) => string[], onRecord: (record: Record<string, string>, row: number) => void): Promise<void> {
+export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) => string[], onRecord: (record: Record<string, string>, row: number, cells: string[]) => void): Promise<void> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([bytes]), { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' })
   let names: string[] | undefined
   let count = 0
@@ -112,7 +112,7 @@ export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) 
         continue
       }
       count++
-      onRecord(Object.fromEntries(names.map((n, i) => [n, texts[i] ?? ''])), count)
+      onRecord(Object.fromEntries(names.map((n, i) => [n, texts[i] ?? ''])), count, texts)
     }
     break // the first sheet only
   }
