@@ -1,6 +1,8 @@
+import { PassThrough } from 'node:stream'
 import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
 import t from 'tap'
+import { sheetSink } from '../src/modules/values/values.xlsx.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 /** Files as agencies send them: encodings, workbooks, numbers as clerks type them, hostile cells. */
@@ -219,4 +221,17 @@ t.test('exports: formulas neutralised, BOM on request, workbook; both import bac
 
   const latest = await app.inject(`/v1/values?${query}&format=xlsx&latest=true`)
   t.equal(latest.statusCode, 400)
+})
+
+t.test('the workbook export\'s backpressure finds the stream inside exceljs it depends on', async (t) => {
+  const out = new PassThrough().resume()
+  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false })
+  const sheet = book.addWorksheet('values')
+  sheet.addRow(['kind']).commit()
+  await new Promise((resolve) => setImmediate(resolve))
+  const sink = sheetSink(sheet)
+  t.type(sink?._writableState?.length, 'number', 'the zip entry the sheet is written to, with its buffered length')
+  t.type(sink?.on, 'function')
+  sheet.commit()
+  await book.commit()
 })

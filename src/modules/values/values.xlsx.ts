@@ -123,15 +123,31 @@ export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) 
   }
 }
 
-/** Resolves once `stream` has room (backpressure from the client through the zip writer). */
-async function roomIn (stream: Writable): Promise<void> {
-  if (!stream.writableNeedDrain) return
+/** Resolves once `stream` emits 'drain' (or closes). */
+async function drained (stream: NodeJS.EventEmitter): Promise<void> {
   await new Promise<void>((resolve) => {
     const done = () => { stream.off('drain', done); stream.off('close', done); resolve() }
     stream.on('drain', done)
     stream.on('close', done)
   })
 }
+
+/** The writable state a stream keeps (Node's streams and the readable-stream package alike). */
+interface Buffered extends NodeJS.EventEmitter { _writableState?: { length: number, needDrain: boolean } }
+
+/**
+ * The stream the sheet's XML is written to inside the zip: exceljs's sheet buffer writes
+ * into it without heeding its backpressure, so when the compression (or the client) is
+ * slower than the rows come, everything would pile up there. test/files.test.ts checks
+ * that it is still found, so an exceljs upgrade cannot silently lose the backpressure.
+ */
+export function sheetSink (sheet: ExcelJS.Worksheet): Buffered | undefined {
+  const stream = (sheet as unknown as { stream?: { pipes?: Buffered[] } }).stream
+  return stream?.pipes?.[0]
+}
+
+/** At most this much of the sheet's XML waits for the compressor. */
+const SHEET_BUFFER = 1 << 20
 
 /**
  * The CSV export (a header row, then the rows as the database wrote them) as a workbook on
@@ -159,7 +175,9 @@ export async function writeXlsx (csv: Readable, out: Writable): Promise<void> {
     }))
     for (const [i, column] of columns.entries()) if (DATE_COLUMNS.has(column)) row.getCell(i + 1).numFmt = 'yyyy-mm-dd'
     row.commit()
-    await roomIn(out)
+    const sink = sheetSink(sheet)
+    if (sink?._writableState !== undefined && sink._writableState.length > SHEET_BUFFER && sink._writableState.needDrain) await drained(sink)
+    if (out.writableNeedDrain) await drained(out)
   }
   sheet.commit()
   await workbook.commit()
