@@ -4,7 +4,9 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import ExcelJS from 'exceljs'
 import Fastify, { type FastifyInstance } from 'fastify'
+import iconv from 'iconv-lite'
 import pino from 'pino'
 import t from 'tap'
 import app from '../src/app.ts'
@@ -194,7 +196,7 @@ t.test('rejected rows: partial writes the rest and lists them; atomic writes not
   t.equal(rejected[0], 'row,errors,kind,regionCode,indicatorCode,year,value')
   t.match(rejected[1], /^2,"value out-of-range: .*",actual,330683,assistive-device-service-persons,1992,-5$/, 'row numbers count across chunks')
   t.match(rejected[2], /^4,indicatorCode not-found: /)
-  t.match(rejected[3], /^5,"value pattern: .*",actual,330683,assistive-device-service-persons,1995,"1,5"$/)
+  t.match(rejected[3], /^5,"value number: ""1,5"": a comma may only separate groups of three digits .*",actual,330683,assistive-device-service-persons,1995,"1,5"$/, 'a message a clerk understands')
 })
 
 t.test('an interrupted push re-run replays the chunks already sent: no duplicates', async (t) => {
@@ -294,6 +296,44 @@ t.test('export writes CSV with the filters; it pushes back unchanged', async (t)
 
   const back = await cli(['push', out, '--json'], { REGISTRY_TOKEN: editor })
   t.match(JSON.parse(back.stdout), { rows: 500, unchanged: 500, created: 0, updated: 0 })
+})
+
+t.test('files as agencies save them: a GBK CSV and an Excel workbook push; export --out .xlsx pushes back unchanged', async (t) => {
+  const gbk = path.join(work, '嵊州-gbk.csv')
+  const text = ['kind,regionCode,indicatorCode,year,value,note', `actual,330683001,${INDICATOR},2060,"1,200",乡镇汇总（含农村）`, `actual,330683002,${INDICATOR},2060,１２,残联统计`].join('\r\n') + '\r\n'
+  await writeFile(gbk, iconv.encode(text, 'gbk'))
+  const pushed = await cli(['push', gbk, '--json'], { REGISTRY_TOKEN: editor })
+  t.equal(pushed.code, 0, pushed.stderr)
+  t.match(JSON.parse(pushed.stdout), { rows: 2, created: 2 })
+  t.same((await stored(2060, 2060)).map((v) => [v.regionCode, v.value, v.note]), [['330683001', '1200', '乡镇汇总（含农村）'], ['330683002', '12', '残联统计']])
+
+  const named = await cli(['push', gbk, '--encoding', 'utf-8'], { REGISTRY_TOKEN: editor })
+  t.equal(named.code, 2, 'a wrong --encoding refuses the file')
+  t.match(named.stderr, /not valid UTF-8/)
+
+  const book = new ExcelJS.Workbook()
+  const sheet = book.addWorksheet('数据')
+  sheet.addRow(['kind', 'regionCode', 'indicatorCode', 'year', 'value', 'asOf', 'note'])
+  sheet.addRow(['actual', '330683003', INDICATOR, 2061, 35, new Date(Date.UTC(2061, 5, 30)), '=工作簿'])
+  sheet.addRow(['actual', '330683005', INDICATOR, 2061, '3.5万', null, null])
+  sheet.getCell('F2').numFmt = 'yyyy-mm-dd'
+  const xlsx = path.join(work, 'values.xlsx')
+  await book.xlsx.writeFile(xlsx)
+  const fromBook = await cli(['push', xlsx, '--json'], { REGISTRY_TOKEN: editor })
+  t.equal(fromBook.code, 0, fromBook.stderr)
+  t.match(JSON.parse(fromBook.stdout), { format: 'xlsx', rows: 2, created: 2 })
+  t.same((await stored(2061, 2061)).map((v) => [v.regionCode, v.value, v.asOf, v.note]), [['330683003', '35', '2061-06-30', '=工作簿'], ['330683005', '35000', null, null]])
+
+  const out = path.join(work, 'export.xlsx')
+  const exported = await cli(['export', '--region', '330683', '--include-descendants', '--indicator', INDICATOR, '--from', '2060', '--to', '2061', '--out', out])
+  t.equal(exported.code, 0, exported.stderr)
+  t.match(exported.stderr, /bytes of Excel workbook/)
+  const back = await cli(['push', out, '--json'], { REGISTRY_TOKEN: editor })
+  t.equal(back.code, 0, back.stderr)
+  t.match(JSON.parse(back.stdout), { rows: 4, unchanged: 4, created: 0, updated: 0 })
+
+  const withBom = await cli(['export', '--region', '330683001', '--indicator', INDICATOR, '--from', '2060', '--to', '2060', '--bom'])
+  t.ok(withBom.stdout.startsWith('\uFEFFkind,'), 'a BOM for Excel')
 })
 
 t.test('token create: through the API, and --local straight into the database', async (t) => {

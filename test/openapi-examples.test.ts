@@ -111,6 +111,8 @@ t.test('every operation has a request example where it takes a body', async (t) 
   for (const { operation } of operations) {
     for (const [contentType, media] of Object.entries(operation.requestBody?.content ?? {})) {
       const examples = examplesOf(media)
+      // A binary body (a workbook) has no example that can be written in the document.
+      if ((media.schema as { contentMediaType?: string } | undefined)?.contentMediaType !== undefined) continue
       t.ok(examples.length > 0, `${operation.operationId} ${contentType}: has an example`)
       if (contentType === 'application/json' && media.schema !== undefined) {
         const validate = validatorOf(media.schema)

@@ -323,7 +323,7 @@ export interface paths {
         };
         /**
          * List yearly values
-         * @description Targets and actuals ordered by year, then id. Filters combine with AND: `region` (with `includeDescendants=true` also every region below it), `indicator`, `kind`, `plan`, `from`/`to` (the period `fromYear..year` lies within `from..to`), `status` (actuals) and `breakdown` (default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all). `latest=true` keeps the most recent actual per region, indicator and breakdown (a dashboard in one call). `format=csv` or `Accept: text/csv` streams every matching value as CSV (no pagination) with the columns that `POST /v1/values/import` accepts, so an export imports back unchanged.
+         * @description Targets and actuals ordered by year, then id. Filters combine with AND: `region` (with `includeDescendants=true` also every region below it), `indicator`, `kind`, `plan`, `from`/`to` (the period `fromYear..year` lies within `from..to`), `status` (actuals) and `breakdown` (default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all). `latest=true` keeps the most recent actual per region, indicator and breakdown (a dashboard in one call). `format=csv` or `Accept: text/csv` streams every matching value as CSV (no pagination) with the columns that `POST /v1/values/import` accepts, so an export imports back unchanged. The CSV is UTF-8; `bom=true` starts it with a byte order mark so that Excel opens it right. `format=xlsx` or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` streams the same as an Excel workbook (one sheet, the same header row; numbers as numbers when exact, `asOf` as a date). In both, a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula; the import removes that apostrophe again. Number, year and date columns are never prefixed (`-5` is a number).
          */
         get: operations["listValues"];
         put?: never;
@@ -396,8 +396,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Bulk upsert of yearly values (JSON or CSV)
-         * @description Creates or updates values by their natural key (kind, plan, region, indicator, fromYear..year, breakdown): sending the same file twice changes nothing the second time (all rows `unchanged`). Each row is checked like the body of `POST /v1/values`. Two rows with the same key are both rejected. `mode=atomic` (default) writes every row or none: with any bad row the answer is 422 `IMPORT_REJECTED` with the row errors and the summary. `mode=partial` writes the valid rows and answers 200 with the rejected ones in `errors` (at most 1000 listed). `dryRun=true` validates and counts exactly as the real request would, and writes nothing. Bodies: `application/json` `{ "values": [...] }`, or `text/csv` with a header row of the columns `kind`, `planId`, `regionCode`, `indicatorCode`, `fromYear`, `year`, `breakdown`, `value`, `status`, `numerator`, `denominator`, `asOf`, `comparator`, `binding`, `baselineYear`, `baselineValue`, `qualitative`, `source`, `note` (any subset including kind, regionCode, indicatorCode, year; `breakdown` as in the list filter, e.g. `category:mental,sex:female`; empty cells are absent fields), parsed as a stream. Limits: 100,000 rows and 64 MiB per request (413 beyond). Send an `Idempotency-Key` header so a retry after a timeout cannot import twice.
+         * Bulk upsert of yearly values (JSON, CSV or Excel workbook)
+         * @description Creates or updates values by their natural key (kind, plan, region, indicator, fromYear..year, breakdown): sending the same file twice changes nothing the second time (all rows `unchanged`). Each row is checked like the body of `POST /v1/values`. Two rows with the same key are both rejected. `mode=atomic` (default) writes every row or none: with any bad row the answer is 422 `IMPORT_REJECTED` with the row errors and the summary. `mode=partial` writes the valid rows and answers 200 with the rejected ones in `errors` (at most 1000 listed). `dryRun=true` validates and counts exactly as the real request would, and writes nothing. Bodies: `application/json` `{ "values": [...] }`, or `text/csv` with a header row of the columns `kind`, `planId`, `regionCode`, `indicatorCode`, `fromYear`, `year`, `breakdown`, `value`, `status`, `numerator`, `denominator`, `asOf`, `comparator`, `binding`, `baselineYear`, `baselineValue`, `qualitative`, `source`, `note` (any subset including kind, regionCode, indicatorCode, year; `breakdown` as in the list filter, e.g. `category:mental,sex:female`; empty cells are absent fields), parsed as a stream, or an Excel workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): its first sheet, with the same header row and columns. **Encodings (CSV):** UTF-8 (with or without BOM), UTF-16 with a BOM, and GB18030/GBK. A BOM decides; else the `charset` parameter of Content-Type (utf-8, utf8, utf-16, utf-16le, utf-16be, gb18030, gbk, gb2312, x-gbk; another is 415); else UTF-8 when the bytes are valid UTF-8, GB18030 when not. Bytes valid in none of them are 400 and nothing is written; no character is ever replaced. **Cells (CSV and workbook; JSON bodies stay strict: a number or a decimal string):** number cells (`value`, `numerator`, `denominator`, `baselineValue`) are read exactly, never through a float: spaces around them are ignored; full-width digits (`１２`) are digits; a comma must separate groups of three digits (`58,200`; `58,20` is refused as it could be a decimal comma); a trailing `%` is accepted only for the value or baseline of a percent indicator (`99%` is 99); a trailing `万` or `亿` multiplies by 10^4 or 10^8 (`3.5万` is 35000, `1.06亿` is 106000000), except for an indicator counted in 万元 (cny-10k), where it is refused as ambiguous. Anything else refuses the row with a message saying what to write. In a workbook, a number cell reads as its shortest exact decimal (0.1 is 0.1), one formatted as a percentage as that many percent, a date as YYYY-MM-DD, a formula as its saved result; a number of more than 15 significant digits, a formula without a result or an error cell is 400, naming the cell. A text cell starting with an apostrophe followed by `=`, `+`, `-`, `@`, a tab, a carriage return or another apostrophe loses that one apostrophe (the export adds it so spreadsheets do not run the cell as a formula). A NUL character (or an unpaired surrogate) anywhere is 400, as in a JSON body; nothing is written. Limits: 100,000 rows and 64 MiB per request (413 beyond). Another Content-Type is 415, whose `accept` member and `Accept-Post` header list the three media types. Send an `Idempotency-Key` header so a retry after a timeout cannot import twice.
          */
         post: operations["importValues"];
         delete?: never;
@@ -5303,8 +5303,10 @@ export interface operations {
                 breakdown?: string;
                 /** @description Only the most recent actual per region, indicator and breakdown (latest year; for one year a single-year figure before a multi-year total), ordered by region and indicator */
                 latest?: boolean;
-                /** @description `csv` (or `Accept: text/csv`) streams every matching value as CSV, unpaginated, with the columns the import accepts */
-                format?: "json" | "csv";
+                /** @description `csv` (or `Accept: text/csv`) streams every matching value as CSV, unpaginated, with the columns the import accepts; `xlsx` (or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) the same as an Excel workbook */
+                format?: "json" | "csv" | "xlsx";
+                /** @description CSV only: start the UTF-8 file with a byte order mark, so that Excel (which reads a CSV without one as the system code page, GBK on a Chinese Windows) shows the Chinese text right */
+                bom?: boolean;
                 /** @description Page size (1-1000) */
                 limit?: number;
                 /** @description Opaque cursor from a previous page's nextCursor */
@@ -5433,6 +5435,7 @@ export interface operations {
                         /** @description Cursor of the next page; null on the last page */
                         nextCursor: string | null;
                     };
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
             };
@@ -7000,6 +7003,7 @@ export interface operations {
                  *     actual,330683,new-employment,2022,85,final,area:rural
                  */
                 "text/csv": unknown;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
             };
         };
         responses: {

@@ -3,7 +3,8 @@ import { writeTransaction } from '../../db/transaction.ts'
 import { ApiError, type FieldError } from '../../errors/catalogue.ts'
 import { assertValuesWritable } from '../../lib/access.ts'
 import type { WriteContext } from '../../lib/write-context.ts'
-import { checkValues, loadReferences } from '../values/values.check.ts'
+import { NUMBER_FIELDS, numberCell } from '../values/values.cells.ts'
+import { checkValues, loadReferences, type References } from '../values/values.check.ts'
 import { naturalKeyAsSent, type ValueFields } from '../values/values.model.ts'
 import { createValueWriter } from '../values/values.writer.ts'
 import { findAnswer, purgeExpired, recordAnswer, type StoredAnswer } from './imports.idempotency.ts'
@@ -21,8 +22,32 @@ class Rollback extends Error {}
 interface ImportOptions {
   dryRun: boolean
   mode: 'atomic' | 'partial'
+  /** The rows come from a file (CSV, workbook): their number cells are read as clerks write them (values.cells.ts). */
+  cells?: boolean
   /** Runs inside the write transaction once the rows are written (records the idempotency key). */
   beforeCommit?: (tx: Db, summary: ImportSummary) => Promise<void>
+}
+
+/**
+ * The number cells of a file's row as the decimal text a JSON body would carry, read with
+ * the indicator's unit (`99%` is a percent indicator's 99): the row to check, or the
+ * problems of its cells, said for a clerk.
+ */
+function readCells (refs: References, row: unknown): { row: unknown, errors: FieldError[] } {
+  if (typeof row !== 'object' || row === null) return { row, errors: [] }
+  const cells = row as Record<string, unknown>
+  const code = cells.indicatorCode
+  const unit = typeof code === 'string' ? refs.indicators.get(code)?.unit : undefined
+  const out = { ...cells }
+  const errors: FieldError[] = []
+  for (const field of NUMBER_FIELDS) {
+    const cell = cells[field]
+    if (typeof cell !== 'string') continue
+    const read = numberCell(cell, field, unit)
+    if ('text' in read) out[field] = read.text
+    else errors.push({ field: `/${field}`, code: 'number', message: read.message })
+  }
+  return { row: out, errors }
 }
 
 /**
@@ -69,14 +94,30 @@ async function importValues (db: Db, ctx: WriteContext, raw: readonly unknown[],
 
   const run = async (tx: Db): Promise<ImportSummary> => {
     const refs = await loadReferences(tx, raw)
+    // A file's number cells are read once the indicators (their units) are known; a row
+    // with an unreadable cell is rejected with that message alone.
+    const cellErrors = new Map<number, FieldError[]>()
+    const rows = options.cells === true
+      ? raw.map((r, i) => {
+        const read = readCells(refs, r)
+        if (read.errors.length > 0) cellErrors.set(i, read.errors)
+        return read.row
+      })
+      : raw
     const writer = createValueWriter(tx)
     try {
       for (let start = 0; start < order.length;) {
         let end = Math.min(start + IMPORT_SEGMENT_ROWS, order.length)
         while (end < order.length && keys[order[end]!] === keys[order[end - 1]!]) end++
         const indexes = order.slice(start, end)
-        const checked = checkValues(refs, indexes.map((i) => raw[i]), () => '')
-        for (const problem of checked.problems) for (const e of problem.errors) reject(indexes[problem.index]!, e)
+        const checked = checkValues(refs, indexes.map((i) => rows[i]), () => '')
+        for (const [p, index] of indexes.entries()) {
+          const errors = cellErrors.get(index)
+          if (errors === undefined) continue
+          checked.rows[p] = undefined
+          for (const e of errors) reject(index, e)
+        }
+        for (const problem of checked.problems) if (!cellErrors.has(indexes[problem.index]!)) for (const e of problem.errors) reject(indexes[problem.index]!, e)
         const segment: ValueFields[] = []
         for (let first = 0; first < indexes.length;) {
           let last = first + 1
@@ -131,6 +172,8 @@ class KeyTakenMeanwhile extends Error {}
 export interface ImportRequest {
   dryRun: boolean
   mode: 'atomic' | 'partial'
+  /** The rows come from a file: see ImportOptions.cells. */
+  cells?: boolean
   /** The Idempotency-Key header, and the fingerprint of the request it was sent with. */
   idempotency?: { key: string, requestHash: string }
 }
@@ -150,6 +193,7 @@ export function createImportsService (db: Db) {
     const summary = await importValues(db, ctx, rows, {
       dryRun: request.dryRun,
       mode: request.mode,
+      cells: request.cells,
       beforeCommit: key !== undefined && !request.dryRun
         ? async (tx, result) => {
           if (!await recordAnswer(tx, key.key, key.requestHash, { status: 200, response: result })) throw new KeyTakenMeanwhile()

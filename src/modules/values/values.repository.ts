@@ -126,7 +126,18 @@ const EXPORT_COLUMNS: Record<typeof CSV_COLUMNS[number], SQLWrapper> = {
   source: v.source,
   note: v.note
 }
-const EXPORT_SELECT = sql.join(CSV_COLUMNS.map((name) => sql`nullif(${EXPORT_COLUMNS[name]}::text, '') as ${sql.identifier(name)}`), sql`, `)
+/**
+ * Text columns a spreadsheet could run as a formula (OWASP "CSV injection"): a cell
+ * starting with = + - @, a tab, a carriage return, or an apostrophe gets a leading
+ * apostrophe, which the import removes again (values.cells.ts, the same rule). Numbers,
+ * years and dates are never prefixed: `-5` in a number column is a number.
+ */
+const NOT_TEXT = new Set<string>(['fromYear', 'year', 'value', 'numerator', 'denominator', 'asOf', 'baselineYear', 'baselineValue'])
+const neutralised = (cell: SQL) => sql`case when left(${cell}, 1) in ('=', '+', '-', '@', chr(9), chr(13), '''') then '''' || ${cell} else ${cell} end`
+const EXPORT_SELECT = sql.join(CSV_COLUMNS.map((name) => {
+  const text = sql`nullif(${EXPORT_COLUMNS[name]}::text, '')`
+  return sql`${NOT_TEXT.has(name) ? text : neutralised(text)} as ${sql.identifier(name)}`
+}), sql`, `)
 
 /** The cursor key of a list page's last value: the list is ordered by (year, id). */
 export const listCursorKey = (r: Pick<StoredValue, 'year' | 'id'>) => [r.year, r.id]

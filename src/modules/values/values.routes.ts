@@ -1,3 +1,4 @@
+import { PassThrough, Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
@@ -10,6 +11,7 @@ import { createValuesRepository, listCursorKey } from './values.repository.ts'
 import { toValueResource } from './values.model.ts'
 import { HistoryPage, HistoryQuery, parseBreakdownFilter, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
 import { valueHistoryOf } from './values.history.ts'
+import { writeXlsx, XLSX_TYPE } from './values.xlsx.ts'
 import { createValuesService } from './values.service.ts'
 
 const tags = ['values']
@@ -30,7 +32,12 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '(default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all).',
         '`latest=true` keeps the most recent actual per region, indicator and breakdown (a dashboard in one call).',
         '`format=csv` or `Accept: text/csv` streams every matching value as CSV (no pagination) with the columns',
-        'that `POST /v1/values/import` accepts, so an export imports back unchanged.'
+        'that `POST /v1/values/import` accepts, so an export imports back unchanged. The CSV is UTF-8; `bom=true` starts it',
+        `with a byte order mark so that Excel opens it right. \`format=xlsx\` or \`Accept: ${XLSX_TYPE}\` streams the same`,
+        'as an Excel workbook (one sheet, the same header row; numbers as numbers when exact, `asOf` as a date).',
+        'In both, a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with a',
+        'leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula; the import removes that',
+        'apostrophe again. Number, year and date columns are never prefixed (`-5` is a number).'
       ].join(' '),
       querystring: ValueListQuery,
       response: {
@@ -38,6 +45,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
           description: 'A page of values (JSON), or every matching value as CSV',
           content: {
             'application/json': { schema: ValuePage },
+            [XLSX_TYPE]: { schema: { type: 'string', format: 'binary', description: 'An Excel workbook: one sheet with the CSV form\'s header row and columns' } },
             'text/csv': { schema: { type: 'string', description: 'CSV with a header row: the columns POST /v1/values/import accepts', examples: ['kind,planId,regionCode,indicatorCode,fromYear,year,breakdown,value,status,numerator,denominator,asOf,comparator,binding,baselineYear,baselineValue,qualitative,source,note\nactual,,330683,hardship-subsidy-beneficiaries,2021,2021,,3491,final,,,2021-09-30,,,,,,,\n'] } }
           }
         },
@@ -45,21 +53,30 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { limit = 100, cursor, breakdown, latest = false, format, ...filter } = request.query
-    const wantsCsv = format === 'csv' || (format === undefined && (request.headers.accept ?? '').includes('text/csv'))
+    const { limit = 100, cursor, breakdown, latest = false, format, bom = false, ...filter } = request.query
+    const accept = request.headers.accept ?? ''
+    const file = format === 'csv' || format === 'xlsx' ? format : format === undefined ? (accept.includes(XLSX_TYPE) ? 'xlsx' : accept.includes('text/csv') ? 'csv' : undefined) : undefined
     const where = { ...filter, breakdown: parseBreakdownFilter(breakdown) }
     if (latest && filter.kind === 'target') {
       throw new ApiError('VALIDATION_FAILED', '`latest` lists actuals; it cannot be combined with kind=target.', {
         errors: [{ field: '/query/kind', code: 'conflict', message: 'latest=true lists actuals only' }]
       })
     }
-    if (wantsCsv) {
+    if (file !== undefined) {
       if (latest) {
-        throw new ApiError('VALIDATION_FAILED', 'CSV export lists every matching value; it cannot be combined with latest=true.', {
-          errors: [{ field: '/query/latest', code: 'conflict', message: 'not available as CSV' }]
+        throw new ApiError('VALIDATION_FAILED', 'An export lists every matching value; it cannot be combined with latest=true.', {
+          errors: [{ field: '/query/latest', code: 'conflict', message: `not available as ${file === 'csv' ? 'CSV' : 'a workbook'}` }]
         })
       }
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(await repo.exportCsv(where) as unknown as string)
+      const csv = await repo.exportCsv(where)
+      if (file === 'xlsx') {
+        const out = new PassThrough()
+        // Written as the client reads it; a failure midway ends the response early.
+        writeXlsx(csv, out).catch((err: Error) => { request.log.error({ err: { message: err.message } }, 'xlsx export failed'); out.destroy(err); csv.destroy() })
+        return reply.type(XLSX_TYPE).header('content-disposition', 'attachment; filename="values.xlsx"').send(out as unknown as string)
+      }
+      const body = bom ? Readable.from((async function * () { yield Buffer.from([0xEF, 0xBB, 0xBF]); yield * csv })()) : csv
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(body as unknown as string)
     }
     if (latest) {
       const after = decodeCursor(cursor, ['string', 'string', 'id']) as [string, string, number] | undefined

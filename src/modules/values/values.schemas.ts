@@ -151,7 +151,8 @@ export const ValueListQuery = Type.Object({
     default: false,
     description: 'Only the most recent actual per region, indicator and breakdown (latest year; for one year a single-year figure before a multi-year total), ordered by region and indicator'
   })),
-  format: Type.Optional(Type.Enum(['json', 'csv'], { description: '`csv` (or `Accept: text/csv`) streams every matching value as CSV, unpaginated, with the columns the import accepts' })),
+  format: Type.Optional(Type.Enum(['json', 'csv', 'xlsx'], { description: '`csv` (or `Accept: text/csv`) streams every matching value as CSV, unpaginated, with the columns the import accepts; `xlsx` (or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) the same as an Excel workbook' })),
+  bom: Type.Optional(Type.Boolean({ default: false, description: 'CSV only: start the UTF-8 file with a byte order mark, so that Excel (which reads a CSV without one as the system code page, GBK on a Chinese Windows) shows the Chinese text right' })),
   ...PageQuery
 }, { additionalProperties: false })
 

@@ -1,0 +1,184 @@
+import { Readable, type Writable } from 'node:stream'
+import { parse } from 'csv-parse'
+import ExcelJS from 'exceljs'
+import { ApiError } from '../../errors/catalogue.ts'
+import { CSV_COLUMNS } from './values.csv.ts'
+
+/**
+ * Yearly values as an Excel workbook (.xlsx), both ways, with exceljs: the first sheet,
+ * the CSV form's header row and columns (values.csv.ts), each cell read as the text the
+ * same cell has in CSV. So a workbook goes through the same reading of cells, the same
+ * checks and the same neutralised formulas as a CSV file, and an exported workbook
+ * imports back unchanged.
+ */
+
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
+/** Columns written as spreadsheet numbers on export (when the number is exactly a double). */
+const NUMBER_COLUMNS = new Set(['fromYear', 'year', 'value', 'numerator', 'denominator', 'baselineYear', 'baselineValue'])
+const DATE_COLUMNS = new Set(['asOf'])
+
+/** A spreadsheet keeps 15 significant digits; a number with more cannot be what was typed. */
+const MAX_DIGITS = 15
+
+/** Plain decimal text of `n` (the shortest text that reads back as n), times 10^shift, exactly; undefined beyond 15 significant digits. */
+export function numberText (n: number, shift = 0): string | undefined {
+  if (!Number.isFinite(n)) return undefined
+  const [mantissa = '', exp = '0'] = String(n).split('e')
+  const negative = mantissa.startsWith('-')
+  const [int = '', frac = ''] = mantissa.replace('-', '').split('.')
+  const digits = int + frac
+  if (digits.replace(/^0+/, '').replace(/0+$/, '').length > MAX_DIGITS) return undefined
+  let point = int.length + Number(exp) + shift
+  let all = digits
+  if (point <= 0) { all = '0'.repeat(1 - point) + all; point = 1 }
+  if (point > all.length) all = all.padEnd(point, '0')
+  const whole = all.slice(0, point).replace(/^0+(?=[0-9])/, '')
+  const rest = all.slice(point).replace(/0+$/, '')
+  const text = rest === '' ? whole : `${whole}.${rest}`
+  return negative && text !== '0' ? `-${text}` : text
+}
+
+/**
+ * Text in a workbook is XML, which cannot hold most control characters and reads CR LF
+ * as LF: OOXML writes such a character as `_xHHHH_` (and a literal `_xHHHH_` as
+ * `_x005F_xHHHH_`), as Excel does. exceljs leaves both to the caller.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are the point
+const UNWRITABLE = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)/g
+const xstring = (text: string) => text.replace(UNWRITABLE, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`)
+const unxstring = (text: string) => text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+
+const pad = (n: number) => String(n).padStart(2, '0')
+
+function refuse (row: number, column: string, message: string): never {
+  throw new ApiError('VALIDATION_FAILED', `Row ${row}, ${column}: ${message}.`, {
+    errors: [{ field: `/body/${row}/${column}`, code: 'cell', message }]
+  })
+}
+
+/**
+ * A cell as the text the same cell has in CSV: text as is; a number as its shortest exact
+ * decimal (0.1 is "0.1"), a percent-formatted one as that number of percent (0.99 shown as
+ * 99% is "99%"); a date as YYYY-MM-DD; a formula as its saved result. What cannot be read
+ * exactly refuses the request, naming the cell.
+ */
+function cellText (cell: ExcelJS.Cell, row: number, column: string): string {
+  const value = cell.value as unknown
+  if (value === null || value === undefined) return ''
+  if (typeof value === 'string') return unxstring(value)
+  if (typeof value === 'boolean') return String(value)
+  if (typeof value === 'number') {
+    const percent = (cell.numFmt ?? '').includes('%')
+    const text = numberText(value, percent ? 2 : 0)
+    if (text === undefined) refuse(row, column, `the number ${value} has more digits than a spreadsheet keeps exactly (15); format the cell as text and type the number`)
+    return percent ? `${text}%` : text
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) refuse(row, column, 'is not a valid date')
+    return `${value.getUTCFullYear()}-${pad(value.getUTCMonth() + 1)}-${pad(value.getUTCDate())}`
+  }
+  const v = value as { richText?: Array<{ text: string }>, formula?: string, sharedFormula?: string, result?: unknown, error?: string, text?: unknown }
+  if (v.richText !== undefined) return unxstring(v.richText.map((r) => r.text).join(''))
+  if (v.formula !== undefined || v.sharedFormula !== undefined) {
+    if (v.result === undefined || v.result === null) refuse(row, column, 'is a formula without a saved result; paste it as values')
+    return cellText({ value: v.result, numFmt: cell.numFmt } as unknown as ExcelJS.Cell, row, column)
+  }
+  if (v.error !== undefined) refuse(row, column, `holds the spreadsheet error ${v.error}`)
+  if (typeof v.text === 'string') return unxstring(v.text) // a hyperlink's text
+  return refuse(row, column, 'cannot be read')
+}
+
+/**
+ * The first sheet of a workbook as records (column → cell text), after `header` checked
+ * its header row. Empty rows are skipped, as in CSV. `onRecord` takes each record with
+ * its 1-based data row number and its cells in column order (and may throw to stop).
+ */
+export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) => string[], onRecord: (record: Record<string, string>, row: number, cells: string[]) => void): Promise<void> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([bytes]), { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' })
+  let names: string[] | undefined
+  let count = 0
+  // The first sheet only: the loop ends after it.
+  // eslint-disable-next-line no-unreachable-loop -- a reader yields its sheets only through iteration
+  for await (const sheet of reader) {
+    for await (const line of sheet) {
+      const width = names?.length ?? line.cellCount
+      const texts: string[] = []
+      for (let c = 1; c <= width; c++) texts.push(cellText(line.getCell(c), count + 1, names?.[c - 1] ?? `column ${c}`))
+      if (texts.every((t) => t === '')) continue
+      if (names === undefined) {
+        while (texts.at(-1) === '') texts.pop()
+        names = header(texts)
+        continue
+      }
+      count++
+      onRecord(Object.fromEntries(names.map((n, i) => [n, texts[i] ?? ''])), count, texts)
+    }
+    break // the first sheet only
+  }
+  if (names === undefined) {
+    throw new ApiError('VALIDATION_FAILED', 'The workbook\'s first sheet has no header row.', {
+      errors: [{ field: '/header', code: 'required', message: `the first row names the columns: ${CSV_COLUMNS.join(', ')}` }]
+    })
+  }
+}
+
+/** Resolves once `stream` emits 'drain' (or closes). */
+async function drained (stream: NodeJS.EventEmitter): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => { stream.off('drain', done); stream.off('close', done); resolve() }
+    stream.on('drain', done)
+    stream.on('close', done)
+  })
+}
+
+/** The writable state a stream keeps (Node's streams and the readable-stream package alike). */
+interface Buffered extends NodeJS.EventEmitter { _writableState?: { length: number, needDrain: boolean } }
+
+/**
+ * The stream the sheet's XML is written to inside the zip: exceljs's sheet buffer writes
+ * into it without heeding its backpressure, so when the compression (or the client) is
+ * slower than the rows come, everything would pile up there. test/files.test.ts checks
+ * that it is still found, so an exceljs upgrade cannot silently lose the backpressure.
+ */
+export function sheetSink (sheet: ExcelJS.Worksheet): Buffered | undefined {
+  const stream = (sheet as unknown as { stream?: { pipes?: Buffered[] } }).stream
+  return stream?.pipes?.[0]
+}
+
+/** At most this much of the sheet's XML waits for the compressor. */
+const SHEET_BUFFER = 1 << 20
+
+/**
+ * The CSV export (a header row, then the rows as the database wrote them) as a workbook on
+ * `out`, row by row: exceljs's streaming writer commits every row to the zip as it goes
+ * (inline strings, no shared-string table), so memory stays flat whatever the size.
+ * Numbers are spreadsheet numbers when the double is exactly the stored decimal, text
+ * otherwise; `asOf` is a date; text is the CSV's text, formulas neutralised alike.
+ */
+export async function writeXlsx (csv: Readable, out: Writable): Promise<void> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true })
+  const sheet = workbook.addWorksheet('values')
+  let columns: string[] | undefined
+  for await (const record of csv.pipe(parse({ bom: true })) as AsyncIterable<string[]>) {
+    if (columns === undefined) {
+      columns = record
+      sheet.addRow(record.map(xstring)).commit()
+      continue
+    }
+    const row = sheet.addRow(record.map((text, i) => {
+      const column = columns![i]!
+      if (text === '') return null
+      if (NUMBER_COLUMNS.has(column) && numberText(Number(text)) === text) return Number(text)
+      if (DATE_COLUMNS.has(column) && /^\d{4}-\d{2}-\d{2}$/.test(text)) return new Date(`${text}T00:00:00Z`)
+      return xstring(text)
+    }))
+    for (const [i, column] of columns.entries()) if (DATE_COLUMNS.has(column)) row.getCell(i + 1).numFmt = 'yyyy-mm-dd'
+    row.commit()
+    const sink = sheetSink(sheet)
+    if (sink?._writableState !== undefined && sink._writableState.length > SHEET_BUFFER && sink._writableState.needDrain) await drained(sink)
+    if (out.writableNeedDrain) await drained(out)
+  }
+  sheet.commit()
+  await workbook.commit()
+}
