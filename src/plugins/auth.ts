@@ -77,7 +77,7 @@ export default fp<AuthOptions>(async (app, opts) => {
     return false
   }
 
-  // A callback hook (it runs on every request, issue #7): probes, docs and open reads
+  // A callback hook (it runs on every request): probes, docs and open reads
   // without a token are let through without a promise. Probes, docs and the API
   // description ignore credentials: a stale header on a load balancer's probe must not
   // fail it. A refused request is answered and done() is not called.
