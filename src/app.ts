@@ -22,6 +22,7 @@ import loadShedding, { defaultLoadShedding, type LoadSheddingOptions } from './p
 import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
 import problemDetails from './plugins/problem-details.ts'
+import readRouting from './plugins/read-routing.ts'
 import rateLimit, { defaultRateLimit, type RateLimitOptions } from './plugins/rate-limit.ts'
 import securityHeaders from './plugins/security-headers.ts'
 import validation from './plugins/validation.ts'
@@ -64,6 +65,8 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapi)
   await fastify.register(metrics)
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
+  // Who may ask is settled; now where its reads go (request.readDb), before any preHandler.
+  await fastify.register(readRouting)
 
   await fastify.register(healthRoutes)
   await fastify.register(dashboard)
