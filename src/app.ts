@@ -44,6 +44,10 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(validation)
   await fastify.register(problemDetails)
   await fastify.register(database, { database: opts.database })
+  // Where a request's reads go (request.readDb), settled on arrival. Registered before the
+  // plugins that open contexts of their own (the documentation's), so their requests are
+  // decorated too.
+  await fastify.register(readRouting)
   await fastify.register(securityHeaders)
 
   // Callback hooks, not async ones: they run on every request. The request id is set on
@@ -65,8 +69,6 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapi)
   await fastify.register(metrics)
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
-  // Who may ask is settled; now where its reads go (request.readDb), before any preHandler.
-  await fastify.register(readRouting)
 
   await fastify.register(healthRoutes)
   await fastify.register(dashboard)

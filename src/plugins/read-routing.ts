@@ -79,7 +79,8 @@ export default fp(async (app) => {
   }
 
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (request.readChoice !== null) {
+    // (`!= null`: a request of a context made before this plugin lacks the decoration.)
+    if (request.readChoice != null) {
       reply.header(SERVED_BY, request.readChoice.answeredBy())
       return done(null, payload)
     }
