@@ -13,6 +13,7 @@ import { schema } from './schema.ts'
 import { createEmbedded } from './embedded.ts'
 import { queryRows } from './query.ts'
 import { createReadRouter, type ReadRouter, type ReplicaOptions } from './read-router.ts'
+import { parseLsn } from './wal-position.ts'
 
 export type Schema = typeof schema
 /** What repositories take: the database or a transaction on it, whichever driver. */
@@ -94,6 +95,8 @@ async function openPostgres (connectionString: string, max: number, logger: Logg
         } finally {
           await client.query('select pg_advisory_unlock($1)', [MIGRATIONS_LOCK])
         }
+        // Replicas answer this process's reads only once they have the schema it expects.
+        if (readRouter !== undefined) readRouter.setFloor(parseLsn((await client.query<{ lsn: string }>(POSITION_SQL)).rows[0]!.lsn)!)
       } finally {
         client.release()
       }

@@ -60,8 +60,14 @@ export interface ReadChoice {
 }
 
 export interface ReadRouter {
-  /** A usable replica that has replayed `position` (round robin), else the primary. */
+  /** A usable replica that has replayed `position` and the floor (round robin), else the primary. */
   choose: (position: bigint | undefined) => ReadChoice
+  /**
+   * A position every read needs, whatever the client sends: the primary's after this
+   * process applied the migrations, so no replica answers before it has the schema the
+   * code expects (a new column read from a replica that has not replayed it is an error).
+   */
+  setFloor: (position: bigint) => void
   states: () => ReplicaState[]
   /** Requests routed to each server, and reads retried on the primary per replica, since start. */
   counts: () => { reads: Record<string, number>, fallbacks: Record<string, number> }
@@ -181,11 +187,13 @@ export function createReadRouter (primary: { pool: pg.Pool, db: Db }, options: R
   tick()
 
   let next = 0
+  let floor = 0n
   const primaryChoice: ReadChoice = { db: primary.db, server: 'primary', answeredBy: () => 'primary' }
 
   return {
     choose (position) {
-      const candidates = replicas.filter((r) => r.state.usable && (position === undefined || (r.replay !== undefined && r.replay >= position)))
+      const needed = position !== undefined && position > floor ? position : floor
+      const candidates = replicas.filter((r) => r.state.usable && r.replay !== undefined && r.replay >= needed)
       if (candidates.length === 0) {
         reads.primary!++
         return primaryChoice
@@ -196,6 +204,7 @@ export function createReadRouter (primary: { pool: pg.Pool, db: Db }, options: R
       const failures = replica.failures
       return { db: replica.db, server: replica.name, answeredBy: () => (replica.failures > failures ? 'primary' : replica.name) }
     },
+    setFloor (position) { if (position > floor) floor = position },
     states: () => replicas.map((r) => ({ ...r.state })),
     counts: () => ({ reads: { ...reads }, fallbacks: { ...fallbacks } }),
     async close () {

@@ -8,11 +8,10 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import pg from 'pg'
+import { freePort, pgQuery } from '../faults/harness.ts'
 
 const run = promisify(execFile)
 const BIN = '/usr/lib/postgresql/15/bin'
@@ -28,18 +27,6 @@ export function clusterUnavailable (): string | undefined {
     return 'there is no user postgres to run initdb as'
   }
   return undefined
-}
-
-/** A TCP port nobody listens on now (the kernel's choice). */
-async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 const asPostgres = (command: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', path.join(BIN, command), ...args], { timeout: 60_000 })
@@ -74,16 +61,7 @@ function server (dir: string, port: number, log: string): Server {
     url,
     start: async () => { await asPostgres('pg_ctl', ['-D', dir, '-l', log, '-w', '-t', '30', 'start']) },
     stop: async (mode = 'fast') => { await asPostgres('pg_ctl', ['-D', dir, '-m', mode, '-w', '-t', '30', 'stop']) },
-    query: async <T>(text: string, values: unknown[] = []) => {
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
-      client.on('error', () => {})
-      await client.connect()
-      try {
-        return (await client.query(text, values)).rows as T[]
-      } finally {
-        await client.end().catch(() => {})
-      }
-    }
+    query: <T>(text: string, values: unknown[] = []) => pgQuery<T>(url, text, values, 5000)
   }
 }
 
