@@ -415,7 +415,7 @@ export interface paths {
         };
         /**
          * The sync feed: what changed since a cursor
-         * @description Every create, update and delete of a region, indicator, plan, target or value, once each, ordered by the writing transaction and then by change within it. Start without `after`; then always continue from the `nextCursor` you were given (it is never null). A change is served only once every transaction that started before it has finished, so a poller that follows `nextCursor` never misses a change, even when concurrent writers commit out of order; the price is that a long-running write delays (never loses) the changes after it. A delete names the key and the revision deleted; read the current state of upserts from the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).
+         * @description Every create, update and delete of a region, indicator, plan, target or value, once each, ordered by the writing transaction and then by change within it. Start without `after`; then always continue from the `nextCursor` you were given (it is never null). A change is served only once every transaction that started before it has finished, so a poller that follows `nextCursor` never misses a change, even when concurrent writers commit out of order; the price is that a long-running write delays (never loses) the changes after it. This holds when a read replica answers too, and across instances and replicas: a cursor from one server is valid on every other. A delete names the key and the revision deleted; read the current state of upserts from the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).
          */
         get: operations["listChanges"];
         put?: never;
@@ -1070,7 +1070,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -1447,7 +1447,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -1565,7 +1565,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -1576,7 +1576,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -1755,7 +1755,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -2561,7 +2561,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -3088,7 +3088,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -3206,7 +3206,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -3217,7 +3217,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -3460,7 +3460,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -3880,7 +3880,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -4409,7 +4409,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -4420,7 +4420,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -4538,7 +4538,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -4549,7 +4549,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -4798,7 +4798,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -4809,7 +4809,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -5969,7 +5969,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -6302,7 +6302,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -6653,7 +6653,7 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
@@ -6664,7 +6664,7 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
-                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
                     "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
