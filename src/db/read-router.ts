@@ -101,29 +101,6 @@ export function createReadRouter (primary: { pool: pg.Pool, db: Db }, options: R
   const reads: Record<string, number> = { primary: 0 }
   const fallbacks: Record<string, number> = {}
 
-  const replicas: Replica[] = options.urls.map((url, i) => {
-    const name = `replica-${i + 1}`
-    reads[name] = 0
-    fallbacks[name] = 0
-    const replica: Replica = {
-      name,
-      replay: undefined,
-      failures: 0,
-      state: { name, status: 'unchecked', up: false, usable: false, replayPosition: null, lagBytes: null, lagSeconds: null, lastReplayedAt: null, checkedAt: null },
-      pool: undefined as unknown as ReplicaPool,
-      db: undefined as unknown as Db
-    }
-    replica.pool = new ReplicaPool({ connectionString: url, max: options.poolMax, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 }, primary.pool, (err) => {
-      replica.failures++
-      fallbacks[name]!++
-      if (replica.state.status !== 'down') logger.warn({ replica: name, err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'replica failed a read: reads go to the primary until it answers its check again')
-      update(replica, { status: 'down', up: false })
-    }, logger, name)
-    replica.db = drizzle(replica.pool, { schema }) as unknown as Db
-    return replica
-  })
-  logger.info({ replicas: replicas.map((r, i) => ({ name: r.name, server: describeUrl(options.urls[i]!) })) }, 'reads may go to replicas (DATABASE_READ_URL)')
-
   const update = (replica: Replica, next: Partial<ReplicaState>) => {
     const before = replica.state.status
     Object.assign(replica.state, next)
@@ -133,6 +110,30 @@ export function createReadRouter (primary: { pool: pg.Pool, db: Db }, options: R
       logger[level]({ replica: replica.name, status: replica.state.status, was: before, lagSeconds: replica.state.lagSeconds, lagBytes: replica.state.lagBytes }, `replica ${replica.name} is ${replica.state.status}`)
     }
   }
+
+  const replicas: Replica[] = options.urls.map((url, i) => {
+    const name = `replica-${i + 1}`
+    reads[name] = 0
+    fallbacks[name] = 0
+    // A read failed on it and went to the primary: out of use until its next good check.
+    const failed = (err: unknown) => {
+      replica.failures++
+      fallbacks[name]!++
+      if (replica.state.status !== 'down') logger.warn({ replica: name, err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'replica failed a read: reads go to the primary until it answers its check again')
+      update(replica, { status: 'down', up: false })
+    }
+    const pool = new ReplicaPool({ connectionString: url, max: options.poolMax, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 }, primary.pool, failed, logger, name)
+    const replica: Replica = {
+      name,
+      pool,
+      db: drizzle(pool, { schema }) as unknown as Db,
+      replay: undefined,
+      failures: 0,
+      state: { name, status: 'unchecked', up: false, usable: false, replayPosition: null, lagBytes: null, lagSeconds: null, lastReplayedAt: null, checkedAt: null }
+    }
+    return replica
+  })
+  logger.info({ replicas: replicas.map((r, i) => ({ name: r.name, server: describeUrl(options.urls[i]!) })) }, 'reads may go to replicas (DATABASE_READ_URL)')
 
   // The primary's flushed WAL position as first seen at each check where it had moved:
   // a replica whose replay stops short of a sample has lacked that WAL since the sample's
