@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; and the standard `process_*` and `nodejs_*` metrics.
+         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; with read replicas (DATABASE_READ_URL), per replica `db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes` (from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and `db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed); and the standard `process_*` and `nodejs_*` metrics.
          */
         get: operations["metrics"];
         put?: never;
@@ -51,7 +51,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic.
+         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic. With read replicas (DATABASE_READ_URL) the answer lists each one's state, lag and replay position from its last check; replicas are not asked again here, and one that is down or lagging leaves the service ready, since the primary serves its reads.
          */
         get: operations["ready"];
         put?: never;
@@ -415,7 +415,7 @@ export interface paths {
         };
         /**
          * The sync feed: what changed since a cursor
-         * @description Every create, update and delete of a region, indicator, plan, target or value, once each, ordered by the writing transaction and then by change within it. Start without `after`; then always continue from the `nextCursor` you were given (it is never null). A change is served only once every transaction that started before it has finished, so a poller that follows `nextCursor` never misses a change, even when concurrent writers commit out of order; the price is that a long-running write delays (never loses) the changes after it. A delete names the key and the revision deleted; read the current state of upserts from the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).
+         * @description Every create, update and delete of a region, indicator, plan, target or value, once each, ordered by the writing transaction and then by change within it. Start without `after`; then always continue from the `nextCursor` you were given (it is never null). A change is served only once every transaction that started before it has finished, so a poller that follows `nextCursor` never misses a change, even when concurrent writers commit out of order; the price is that a long-running write delays (never loses) the changes after it. This holds when a read replica answers too, and across instances and replicas: a cursor from one server is valid on every other. A delete names the key and the revision deleted; read the current state of upserts from the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).
          */
         get: operations["listChanges"];
         put?: never;
@@ -709,17 +709,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ok",
-                     *       "database": "pg"
-                     *     }
-                     */
                     "application/json": {
                         /** @enum {unknown} */
                         status: "ok";
                         /** @enum {unknown} */
                         database?: "pg" | "pglite";
+                        /** @description With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics. */
+                        replicas?: {
+                            /** @description `replica-<n>`: the n-th connection string of DATABASE_READ_URL (the start-up log names its server) */
+                            name: string;
+                            /**
+                             * @description `usable`: reads go to it; `unchecked`: not checked yet; `down`: it did not answer its last check, or a read failed on it since (its reads went to the primary); `lagging`: further behind the primary than REPLICA_MAX_LAG_MS or REPLICA_MAX_LAG_BYTES; `not-a-standby`: it answers but is not replaying a primary
+                             * @enum {unknown}
+                             */
+                            status: "usable" | "unchecked" | "down" | "lagging" | "not-a-standby";
+                            /** @description It answered its last check */
+                            up: boolean;
+                            /** @description Reads may go to it */
+                            usable: boolean;
+                            /**
+                             * @description The WAL position it had replayed (pg_last_wal_replay_lsn()), comparable with Commit-Position
+                             * @example 0/3016060
+                             */
+                            replayPosition: string | null;
+                            /** @description WAL bytes the primary had flushed and it had not replayed */
+                            lagBytes: number | null;
+                            /** @description Since when the primary has held WAL it had not replayed (0: caught up), measured at the check interval */
+                            lagSeconds: number | null;
+                            /** @description Commit time of the last transaction it replayed */
+                            lastReplayedAt: string | null;
+                            /** @description When it last answered a check */
+                            checkedAt: string | null;
+                        }[];
                     };
                 };
             };
@@ -740,17 +761,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ok",
-                     *       "database": "pg"
-                     *     }
-                     */
                     "application/json": {
                         /** @enum {unknown} */
                         status: "ok";
                         /** @enum {unknown} */
                         database?: "pg" | "pglite";
+                        /** @description With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics. */
+                        replicas?: {
+                            /** @description `replica-<n>`: the n-th connection string of DATABASE_READ_URL (the start-up log names its server) */
+                            name: string;
+                            /**
+                             * @description `usable`: reads go to it; `unchecked`: not checked yet; `down`: it did not answer its last check, or a read failed on it since (its reads went to the primary); `lagging`: further behind the primary than REPLICA_MAX_LAG_MS or REPLICA_MAX_LAG_BYTES; `not-a-standby`: it answers but is not replaying a primary
+                             * @enum {unknown}
+                             */
+                            status: "usable" | "unchecked" | "down" | "lagging" | "not-a-standby";
+                            /** @description It answered its last check */
+                            up: boolean;
+                            /** @description Reads may go to it */
+                            usable: boolean;
+                            /**
+                             * @description The WAL position it had replayed (pg_last_wal_replay_lsn()), comparable with Commit-Position
+                             * @example 0/3016060
+                             */
+                            replayPosition: string | null;
+                            /** @description WAL bytes the primary had flushed and it had not replayed */
+                            lagBytes: number | null;
+                            /** @description Since when the primary has held WAL it had not replayed (0: caught up), measured at the check interval */
+                            lagSeconds: number | null;
+                            /** @description Commit time of the last transaction it replayed */
+                            lastReplayedAt: string | null;
+                            /** @description When it last answered a check */
+                            checkedAt: string | null;
+                        }[];
                     };
                 };
             };
@@ -791,7 +833,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -800,6 +848,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -943,6 +993,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1018,6 +1070,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1074,7 +1128,13 @@ export interface operations {
     getRegion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -1089,6 +1149,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1137,6 +1199,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1256,6 +1320,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1304,6 +1370,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1379,6 +1447,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1450,6 +1520,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1493,6 +1565,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1502,6 +1576,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1593,6 +1669,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1677,6 +1755,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1740,7 +1820,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -1755,6 +1841,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1859,7 +1947,13 @@ export interface operations {
     listRegionAncestors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -1874,6 +1968,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1985,7 +2081,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -2000,6 +2102,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2113,7 +2217,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2122,6 +2232,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2333,6 +2445,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2447,6 +2561,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2503,7 +2619,13 @@ export interface operations {
     getIndicator: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug of the indicator
@@ -2518,6 +2640,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,6 +2729,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2757,6 +2883,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2844,6 +2972,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2958,6 +3088,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3029,6 +3161,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3072,6 +3206,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3081,6 +3217,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3197,6 +3335,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3320,6 +3460,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3390,7 +3532,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3399,6 +3547,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3617,6 +3767,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3728,6 +3880,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3784,7 +3938,13 @@ export interface operations {
     getPlan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug chosen by the client
@@ -3799,6 +3959,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3883,6 +4045,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4046,6 +4210,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4130,6 +4296,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4241,6 +4409,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4250,6 +4420,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4321,6 +4493,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4364,6 +4538,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4373,6 +4549,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4498,6 +4676,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4618,6 +4798,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4627,6 +4809,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4688,7 +4872,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug chosen by the client
@@ -4703,6 +4893,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5032,6 +5224,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5312,7 +5506,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5321,6 +5521,8 @@ export interface operations {
             /** @description A page of values (JSON), or every matching value as CSV */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5596,6 +5798,8 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5765,6 +5969,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5821,7 +6027,13 @@ export interface operations {
     getValue: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /** @description Server-assigned id of the yearly value */
                 id: number;
@@ -5833,6 +6045,8 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5975,6 +6189,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6041,6 +6257,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6084,6 +6302,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6253,6 +6473,8 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6431,6 +6653,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6440,6 +6664,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6501,7 +6727,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /** @description Server-assigned id of the yearly value */
                 id: number;
@@ -6513,6 +6745,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7010,6 +7244,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7129,7 +7365,13 @@ export interface operations {
                 /** @description Page size (1-1000) */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7138,6 +7380,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7246,7 +7490,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7255,6 +7505,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7400,6 +7652,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7539,6 +7793,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7610,7 +7866,13 @@ export interface operations {
                 /** @description `linear` (default): against the straight path from baseline to target; `projection`: the recent pace extended to the target's year (Destatis); `growth-ratio`: observed over required compound annual growth (Eurostat). See `method` in the answer for formulas, thresholds and sources */
                 method?: "linear" | "projection" | "growth-ratio";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug chosen by the client
@@ -7625,6 +7887,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8050,7 +8314,13 @@ export interface operations {
                  */
                 breakdown?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -8065,6 +8335,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8268,7 +8540,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug of the indicator
@@ -8283,6 +8561,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
