@@ -54,7 +54,7 @@ const descriptions: Record<number, string> = {
   422: 'The request is well-formed but breaks a rule of the registry',
   429: 'Rate limited; see Retry-After',
   500: 'Unexpected server error (no internal detail is shown)',
-  503: 'The database is unavailable; retry after Retry-After seconds'
+  503: 'Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds'
 }
 
 /** Response schemas for the error statuses a route can send, all problem+json. */

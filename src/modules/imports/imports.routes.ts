@@ -11,7 +11,7 @@ import { readCsvValues } from './imports.csv.ts'
 import { CHARSETS, charsetOf, encodingOf } from './imports.decode.ts'
 import { readXlsxValues } from './imports.xlsx.ts'
 import { IMPORT_MAX_BYTES, IMPORT_MAX_ERRORS, IMPORT_MAX_ROWS, ImportBody, ImportQuery, ImportSummary } from './imports.schemas.ts'
-import { createImportsService } from './imports.service.ts'
+import { createImportsService, type ImportsServiceOptions } from './imports.service.ts'
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
@@ -36,7 +36,7 @@ function unsupported (): ApiError {
   })
 }
 
-const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const importsRoutes: FastifyPluginAsyncTypebox<ImportsServiceOptions> = async (app, opts) => {
   // A CSV or workbook body reaches the handler as a stream and is read as it arrives.
   app.addContentTypeParser(['text/csv', XLSX_TYPE], (_request, payload, done) => { done(null, payload) })
   // Any other type (or none) reaches preValidation, whose 415 lists the accepted ones; the
@@ -45,7 +45,7 @@ const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     payload.resume()
     done(null, undefined)
   })
-  const service = createImportsService(app.db)
+  const service = createImportsService(app.db, opts)
 
   app.post('/values/import', {
     config: { access: 'editor' },
