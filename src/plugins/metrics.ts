@@ -74,6 +74,17 @@ export default fp(async (app) => {
     poolGauge('db_pool_max_connections', 'Size limit of the PostgreSQL pool (DB_POOL_MAX)', (s) => s.max)
   }
 
+  if (app.rateLimitStore.kind === 'redis') {
+    const store = app.rateLimitStore
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'rate_limit_redis_connected',
+      help: '1 while Redis (REDIS_URL) is reachable; 0 while it is not, when requests are let through without a rate limit',
+      registers: [registry],
+      collect () { this.set(store.connected() ? 1 : 0) }
+    })
+  }
+
   app.decorate('metrics', {
     importRows (counts: ImportCounts) {
       for (const outcome of ['created', 'updated', 'unchanged', 'rejected'] as const) {
@@ -101,7 +112,8 @@ export default fp(async (app) => {
         '`http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate);',
         '`import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted);',
         '`db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`,',
-        '`db_pool_waiting_requests` and `db_pool_max_connections`; and the standard `process_*` and `nodejs_*` metrics.'
+        '`db_pool_waiting_requests` and `db_pool_max_connections`; with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is',
+        'unreachable and requests are not rate limited); and the standard `process_*` and `nodejs_*` metrics.'
       ].join(' '),
       response: {
         200: {
@@ -124,4 +136,4 @@ export default fp(async (app) => {
     const merged = Registry.merge([processMetrics(), registry])
     return reply.type(registry.contentType).send(await merged.metrics())
   })
-}, { name: 'metrics', dependencies: ['database'] })
+}, { name: 'metrics', dependencies: ['database', 'rate-limit'] })

@@ -6,8 +6,11 @@ import { problems } from '../../errors/problem.ts'
 
 const Health = Type.Object({
   status: Type.Enum(['ok']),
-  database: Type.Optional(Type.Enum(['pg', 'pglite']))
-}, { additionalProperties: false, examples: [{ status: 'ok', database: 'pg' }] })
+  database: Type.Optional(Type.Enum(['pg', 'pglite'])),
+  redis: Type.Optional(Type.Enum(['connected', 'unreachable'], {
+    description: 'With REDIS_URL only: whether the shared rate-limit store answers. Unreachable does not make the instance unready: requests are then let through without a rate limit.'
+  }))
+}, { additionalProperties: false, examples: [{ status: 'ok', database: 'pg', redis: 'connected' }] })
 
 /**
  * A probe answers fast or not at all: a database that takes longer than this to answer
@@ -51,7 +54,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['health'],
       operationId: 'ready',
       summary: 'Readiness probe',
-      description: `Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than ${READY_TIMEOUT_MS / 1000} s to answer), so a load balancer stops sending traffic.`,
+      description: `Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than ${READY_TIMEOUT_MS / 1000} s to answer), so a load balancer stops sending traffic. With \`REDIS_URL\` set, \`redis\` tells whether the shared rate-limit store answers; an unreachable Redis leaves the instance ready (requests are then not rate limited).`,
       response: { 200: Health, ...problems() }
     }
   }, async (request, reply) => {
@@ -64,7 +67,12 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!migrated) {
       return sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', 'Database migrations are not applied yet.', { headers: { 'retry-after': '2' } }))
     }
-    return { status: 'ok' as const, database: app.database.driver }
+    const store = app.rateLimitStore
+    return {
+      status: 'ok' as const,
+      database: app.database.driver,
+      ...(store.kind === 'redis' ? { redis: store.connected() ? 'connected' as const : 'unreachable' as const } : {})
+    }
   })
 }
 
