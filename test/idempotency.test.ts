@@ -21,6 +21,10 @@ const post = (app: FastifyInstance, values: unknown[], key: string, query = '') 
 
 const app = await build(t)
 await prepare(app)
+// An instance that waits 300 ms for a key (built here, with the other: creating a database
+// mid-file would hold back the changes feed that test files running meanwhile read).
+const impatient = await build(t, { imports: { idempotencyWaitMs: 300 } })
+await prepare(impatient)
 
 t.test('a refused atomic import is stored and replayed as 422; a dry run is not stored', async (t) => {
   const values = [row(2040), row(2041, 'abc')]
@@ -44,7 +48,9 @@ t.test('a refused atomic import is stored and replayed as 422; a dry run is not 
 
 /**
  * Holds the advisory lock of `key` in a transaction of its own, as the request of another
- * instance would; `stored`, when given, is the answer it records before it commits.
+ * instance would; `stored`, when given, is the answer it records as it commits. (It writes
+ * only then: a transaction that has written holds back the changes feed of every database
+ * on the server, which the other test files running meanwhile read.)
  */
 async function holdKey (db: Db, key: string, stored?: { requestHash: string, status: number, response: unknown }) {
   let release!: () => void
@@ -53,9 +59,9 @@ async function holdKey (db: Db, key: string, stored?: { requestHash: string, sta
   const holding = new Promise<void>((resolve) => { held = resolve })
   const done = db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${IDEMPOTENCY_LOCK_CLASS}::int, ${idempotencyLockId(key)}::int)`)
-    if (stored !== undefined) await recordAnswer(tx as unknown as Db, key, stored.requestHash, stored)
     held()
     await released
+    if (stored !== undefined) await recordAnswer(tx as unknown as Db, key, stored.requestHash, stored)
   })
   await holding
   return { release: async () => { release(); await done } }
@@ -107,8 +113,6 @@ t.test('a request waits for the transaction holding its key, then replays what i
 })
 
 t.test('the wait is bounded: 503 IDEMPOTENCY_KEY_IN_PROGRESS with Retry-After, nothing imported', { skip: noSecondConnection }, async (t) => {
-  const impatient = await build(t, { imports: { idempotencyWaitMs: 300 } })
-  await prepare(impatient)
   const holder = await holdKey(impatient.db, 'slow-1')
   // Two requests of one instance: the first waits on the lock, the second behind the first.
   const answers = await Promise.all([post(impatient, [row(2060)], 'slow-1'), post(impatient, [row(2060)], 'slow-1')])

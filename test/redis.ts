@@ -18,13 +18,14 @@ interface Tap {
  */
 export async function redisOrSkip (t: Tap): Promise<string | undefined> {
   const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  client.on('error', () => {})
+  let cause: Error | undefined
+  client.on('error', (err: Error) => { cause ??= err })
   try {
     await client.connect()
     await client.ping()
     return TEST_REDIS_URL
   } catch (err) {
-    const message = `no Redis at ${TEST_REDIS_URL} (${(err as Error).message}); set TEST_REDIS_URL or start redis-server`
+    const message = `no Redis at ${TEST_REDIS_URL} (${(cause ?? err as Error).message}); set TEST_REDIS_URL or start redis-server`
     if (process.env.CI === 'true') t.fail(message)
     else t.plan(0, message)
     return undefined

@@ -58,11 +58,17 @@ export async function findAnswer (db: Db, key: string, requestHash: string): Pro
   return { status: row.status, response: row.response }
 }
 
-/** Records the answer, in the transaction holding the key's lock (lockKey), which findAnswer found none for. */
-export async function recordAnswer (tx: Db, key: string, requestHash: string, answer: StoredAnswer): Promise<void> {
+/**
+ * Records the answer, in the transaction holding the key's lock (lockKey), which findAnswer
+ * found none for. Returns it as stored: jsonb orders an object's members its own way, and
+ * answering with the stored form makes the first answer byte for byte the same as its replays.
+ */
+export async function recordAnswer (tx: Db, key: string, requestHash: string, answer: StoredAnswer): Promise<StoredAnswer> {
   // An expired answer goes first, so a key reused after the TTL starts afresh.
   await tx.delete(idempotencyKeys).where(sql`${idempotencyKeys.key} = ${key} and ${idempotencyKeys.createdAt} <= now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`)
-  await tx.insert(idempotencyKeys).values({ key, requestHash, status: answer.status, response: answer.response })
+  const [stored] = await tx.insert(idempotencyKeys).values({ key, requestHash, status: answer.status, response: answer.response })
+    .returning({ status: idempotencyKeys.status, response: idempotencyKeys.response })
+  return stored!
 }
 
 /** Removes expired keys (called now and then; the index on created_at keeps it cheap). */

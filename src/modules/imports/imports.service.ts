@@ -220,8 +220,8 @@ export function createImportsService (db: Db, options: ImportsServiceOptions = {
       if (stored !== undefined) return { status: stored.status === 422 ? 422 : 200, summary: stored.response as ImportSummary, replayed: true }
       const summary = await importValues(tx, ctx, rows, { dryRun: false, mode: request.mode, cells: request.cells })
       const status = statusOf(request.mode, summary)
-      await recordAnswer(tx, key.key, key.requestHash, { status, response: summary })
-      return { status, summary, replayed: false }
+      const recorded = await recordAnswer(tx, key.key, key.requestHash, { status, response: summary })
+      return { status, summary: recorded.response as ImportSummary, replayed: false }
     })
   }
 
