@@ -107,6 +107,9 @@ async function run (adminUrl: string) {
   })
 }
 
+// Four service starts and 40 imports may take longer than the default 120 s on a busy two-core machine.
+t.setTimeout(240_000)
+
 const adminUrl = process.env.INSTANCES_DATABASE_URL || process.env.DATABASE_URL || undefined
 if (adminUrl === undefined) {
   t.plan(0, 'no PostgreSQL server: set INSTANCES_DATABASE_URL (or DATABASE_URL) to a server where databases can be created')

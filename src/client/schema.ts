@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; and the standard `process_*` and `nodejs_*` metrics.
+         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited); and the standard `process_*` and `nodejs_*` metrics.
          */
         get: operations["metrics"];
         put?: never;
@@ -51,7 +51,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic.
+         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic. With `REDIS_URL` set, `redis` tells whether the shared rate-limit store answers; an unreachable Redis leaves the instance ready (requests are then not rate limited).
          */
         get: operations["ready"];
         put?: never;
@@ -397,7 +397,7 @@ export interface paths {
         put?: never;
         /**
          * Bulk upsert of yearly values (JSON, CSV or Excel workbook)
-         * @description Creates or updates values by their natural key (kind, plan, region, indicator, fromYear..year, breakdown): sending the same file twice changes nothing the second time (all rows `unchanged`). Each row is checked like the body of `POST /v1/values`. Two rows with the same key are both rejected. `mode=atomic` (default) writes every row or none: with any bad row the answer is 422 `IMPORT_REJECTED` with the row errors and the summary. `mode=partial` writes the valid rows and answers 200 with the rejected ones in `errors` (at most 1000 listed). `dryRun=true` validates and counts exactly as the real request would, and writes nothing. Bodies: `application/json` `{ "values": [...] }`, or `text/csv` with a header row of the columns `kind`, `planId`, `regionCode`, `indicatorCode`, `fromYear`, `year`, `breakdown`, `value`, `status`, `numerator`, `denominator`, `asOf`, `comparator`, `binding`, `baselineYear`, `baselineValue`, `qualitative`, `source`, `note` (any subset including kind, regionCode, indicatorCode, year; `breakdown` as in the list filter, e.g. `category:mental,sex:female`; empty cells are absent fields), parsed as a stream, or an Excel workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): its first sheet, with the same header row and columns. **Encodings (CSV):** UTF-8 (with or without BOM), UTF-16 with a BOM, and GB18030/GBK. A BOM decides; else the `charset` parameter of Content-Type (utf-8, utf8, utf-16, utf-16le, utf-16be, gb18030, gbk, gb2312, x-gbk; another is 415); else UTF-8 when the bytes are valid UTF-8, GB18030 when not. Bytes valid in none of them are 400 and nothing is written; no character is ever replaced. **Cells (CSV and workbook; JSON bodies stay strict: a number or a decimal string):** number cells (`value`, `numerator`, `denominator`, `baselineValue`) are read exactly, never through a float: spaces around them are ignored; full-width digits (`１２`) are digits; a comma must separate groups of three digits (`58,200`; `58,20` is refused as it could be a decimal comma); a trailing `%` is accepted only for the value or baseline of a percent indicator (`99%` is 99); a trailing `万` or `亿` multiplies by 10^4 or 10^8 (`3.5万` is 35000, `1.06亿` is 106000000), except for an indicator counted in 万元 (cny-10k), where it is refused as ambiguous. Anything else refuses the row with a message saying what to write. In a workbook, a number cell reads as its shortest exact decimal (0.1 is 0.1), one formatted as a percentage as that many percent, a date as YYYY-MM-DD, a formula as its saved result; a number of more than 15 significant digits, a formula without a result or an error cell is 400, naming the cell. A text cell starting with an apostrophe followed by `=`, `+`, `-`, `@`, a tab, a carriage return or another apostrophe loses that one apostrophe (the export adds it so spreadsheets do not run the cell as a formula). A NUL character (or an unpaired surrogate) anywhere is 400, as in a JSON body; nothing is written. Limits: 100,000 rows and 64 MiB per request (413 beyond). Another Content-Type is 415, whose `accept` member and `Accept-Post` header list the three media types. Send an `Idempotency-Key` header so a retry after a timeout cannot import twice.
+         * @description Creates or updates values by their natural key (kind, plan, region, indicator, fromYear..year, breakdown): sending the same file twice changes nothing the second time (all rows `unchanged`). Each row is checked like the body of `POST /v1/values`. Two rows with the same key are both rejected. `mode=atomic` (default) writes every row or none: with any bad row the answer is 422 `IMPORT_REJECTED` with the row errors and the summary. `mode=partial` writes the valid rows and answers 200 with the rejected ones in `errors` (at most 1000 listed). `dryRun=true` validates and counts exactly as the real request would, and writes nothing. Bodies: `application/json` `{ "values": [...] }`, or `text/csv` with a header row of the columns `kind`, `planId`, `regionCode`, `indicatorCode`, `fromYear`, `year`, `breakdown`, `value`, `status`, `numerator`, `denominator`, `asOf`, `comparator`, `binding`, `baselineYear`, `baselineValue`, `qualitative`, `source`, `note` (any subset including kind, regionCode, indicatorCode, year; `breakdown` as in the list filter, e.g. `category:mental,sex:female`; empty cells are absent fields), parsed as a stream, or an Excel workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): its first sheet, with the same header row and columns. **Encodings (CSV):** UTF-8 (with or without BOM), UTF-16 with a BOM, and GB18030/GBK. A BOM decides; else the `charset` parameter of Content-Type (utf-8, utf8, utf-16, utf-16le, utf-16be, gb18030, gbk, gb2312, x-gbk; another is 415); else UTF-8 when the bytes are valid UTF-8, GB18030 when not. Bytes valid in none of them are 400 and nothing is written; no character is ever replaced. **Cells (CSV and workbook; JSON bodies stay strict: a number or a decimal string):** number cells (`value`, `numerator`, `denominator`, `baselineValue`) are read exactly, never through a float: spaces around them are ignored; full-width digits (`１２`) are digits; a comma must separate groups of three digits (`58,200`; `58,20` is refused as it could be a decimal comma); a trailing `%` is accepted only for the value or baseline of a percent indicator (`99%` is 99); a trailing `万` or `亿` multiplies by 10^4 or 10^8 (`3.5万` is 35000, `1.06亿` is 106000000), except for an indicator counted in 万元 (cny-10k), where it is refused as ambiguous. Anything else refuses the row with a message saying what to write. In a workbook, a number cell reads as its shortest exact decimal (0.1 is 0.1), one formatted as a percentage as that many percent, a date as YYYY-MM-DD, a formula as its saved result; a number of more than 15 significant digits, a formula without a result or an error cell is 400, naming the cell. A text cell starting with an apostrophe followed by `=`, `+`, `-`, `@`, a tab, a carriage return or another apostrophe loses that one apostrophe (the export adds it so spreadsheets do not run the cell as a formula). A NUL character (or an unpaired surrogate) anywhere is 400, as in a JSON body; nothing is written. Limits: 100,000 rows and 64 MiB per request (413 beyond). Another Content-Type is 415, whose `accept` member and `Accept-Post` header list the three media types. Send an `Idempotency-Key` header so a retry after a timeout cannot import twice, whichever instance it reaches: a retry of a request still running waits for it and replays its answer (503 `IDEMPOTENCY_KEY_IN_PROGRESS` with Retry-After after a bounded wait; retry it unchanged).
          */
         post: operations["importValues"];
         delete?: never;
@@ -665,7 +665,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Rate limited; see Retry-After. Codes: `TOO_MANY_REQUESTS`. */
+            /** @description Rate limited (per client: its token, else its address; one count over all instances when the server keeps it in Redis); see Retry-After. Codes: `TOO_MANY_REQUESTS`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -683,7 +683,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -712,7 +712,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": "ok",
-                     *       "database": "pg"
+                     *       "database": "pg",
+                     *       "redis": "connected"
                      *     }
                      */
                     "application/json": {
@@ -720,6 +721,11 @@ export interface operations {
                         status: "ok";
                         /** @enum {unknown} */
                         database?: "pg" | "pglite";
+                        /**
+                         * @description With REDIS_URL only: whether the shared rate-limit store answers. Unreachable does not make the instance unready: requests are then let through without a rate limit.
+                         * @enum {unknown}
+                         */
+                        redis?: "connected" | "unreachable";
                     };
                 };
             };
@@ -743,7 +749,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": "ok",
-                     *       "database": "pg"
+                     *       "database": "pg",
+                     *       "redis": "connected"
                      *     }
                      */
                     "application/json": {
@@ -751,6 +758,11 @@ export interface operations {
                         status: "ok";
                         /** @enum {unknown} */
                         database?: "pg" | "pglite";
+                        /**
+                         * @description With REDIS_URL only: whether the shared rate-limit store answers. Unreachable does not make the instance unready: requests are then let through without a rate limit.
+                         * @enum {unknown}
+                         */
+                        redis?: "connected" | "unreachable";
                     };
                 };
             };
@@ -763,7 +775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -881,7 +893,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1060,7 +1072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1177,7 +1189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1421,7 +1433,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1517,7 +1529,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1719,7 +1731,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1845,7 +1857,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1964,7 +1976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2090,7 +2102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2242,7 +2254,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2489,7 +2501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2645,7 +2657,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3000,7 +3012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3096,7 +3108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3362,7 +3374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3516,7 +3528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3770,7 +3782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3923,7 +3935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4292,7 +4304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4388,7 +4400,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4669,7 +4681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4887,7 +4899,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5257,7 +5269,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5466,7 +5478,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5807,7 +5819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6015,7 +6027,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6099,7 +6111,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6482,7 +6494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6939,7 +6951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6959,7 +6971,7 @@ export interface operations {
                 mode?: "atomic" | "partial";
             };
             header?: {
-                /** @description Any unique printable string (e.g. a UUID). A retry with the same key and body replays the first answer instead of importing again; the same key with a different body is 422. Keys are remembered for 24 hours. */
+                /** @description Any unique printable string (e.g. a UUID). A retry with the same key and body replays the first answer instead of importing again (`Idempotent-Replayed: true`); the same key with a different body is 422. This holds whichever instance of the service each request reaches: a retry sent while the first request is still running waits for it, up to the server's IDEMPOTENCY_WAIT_MS (30 s by default), then answers 503 `IDEMPOTENCY_KEY_IN_PROGRESS` with Retry-After and imports nothing. Keys are remembered for 24 hours. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -7110,7 +7122,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7227,7 +7239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7348,7 +7360,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7514,7 +7526,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7588,7 +7600,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8013,7 +8025,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8237,7 +8249,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8390,7 +8402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
