@@ -4,6 +4,7 @@ import type { Database } from './db/client.ts'
 import changesRoutes from './modules/changes/changes.routes.ts'
 import healthRoutes from './modules/health/health.routes.ts'
 import importsRoutes from './modules/imports/imports.routes.ts'
+import type { ImportsServiceOptions } from './modules/imports/imports.service.ts'
 import indicatorsRoutes from './modules/indicators/indicators.routes.ts'
 import plansRoutes from './modules/plans/plans.routes.ts'
 import progressRoutes from './modules/progress/progress.routes.ts'
@@ -37,6 +38,8 @@ export interface AppOptions {
   cors?: CorsOptions
   /** Event-loop lag past which requests are shed (default: defaultLoadShedding). */
   loadShedding?: LoadSheddingOptions
+  /** Bulk import settings (default: a retry waits IDEMPOTENCY_WAIT_MS for an earlier request with its key). */
+  imports?: ImportsServiceOptions
 }
 
 /** The whole service as one plugin; server.ts and the tests register it the same way. */
@@ -77,7 +80,7 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
     await v1.register(indicatorsRoutes)
     await v1.register(plansRoutes)
     await v1.register(valuesRoutes)
-    await v1.register(importsRoutes)
+    await v1.register(importsRoutes, opts.imports ?? {})
     await v1.register(changesRoutes)
     await v1.register(tokensRoutes)
     await v1.register(progressRoutes)

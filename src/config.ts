@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import type { AppOptions } from './app.ts'
 import type { ReplicaOptions } from './db/read-router.ts'
+import { IDEMPOTENCY_WAIT_MS } from './modules/imports/imports.idempotency.ts'
 
 /**
  * The whole configuration as one schema: environment variables are validated (and
@@ -33,6 +34,12 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 1200, description: 'Requests per client (token, else address) per window; 0 turns it off' }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000, description: 'Rate-limit window' }),
   RATE_LIMIT_ALLOW: Type.String({ default: '127.0.0.1,::1,::ffff:127.0.0.1', description: 'Comma-separated client addresses never rate limited' }),
+  REDIS_URL: Type.Optional(Type.String({
+    pattern: '^rediss?://',
+    description: 'Redis connection string (redis://[user:password@]host:6379[/db]); set: the rate limit is counted in Redis, one limit for every instance; unset: each process counts on its own'
+  })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'indicator-registry:', description: 'Prefix of the keys the service writes in Redis (deployments sharing one Redis need different prefixes)' }),
+  IDEMPOTENCY_WAIT_MS: Type.Integer({ minimum: 0, default: IDEMPOTENCY_WAIT_MS, description: 'Longest time a bulk import waits for an earlier request with its Idempotency-Key (on any instance) to finish before answering 503' }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 when the event loop lags more than this; 0: off' }),
   SEED_ON_FIRST_START: Type.Boolean({ default: true, description: 'Load the seed dataset when the embedded database is created' }),
   READS_REQUIRE_TOKEN: Type.Boolean({ default: false, description: 'Require a bearer token (any role) for reads too' }),
@@ -86,9 +93,15 @@ function crossProblems (config: Config): string[] {
 export function appOptionsOf (config: Config) {
   return {
     auth: { readsRequireToken: config.READS_REQUIRE_TOKEN, pepper: config.TOKEN_PEPPER },
-    rateLimit: { max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS, allow: list(config.RATE_LIMIT_ALLOW) },
+    rateLimit: {
+      max: config.RATE_LIMIT_MAX,
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      allow: list(config.RATE_LIMIT_ALLOW),
+      ...(config.REDIS_URL !== undefined ? { redis: { url: config.REDIS_URL, prefix: config.REDIS_KEY_PREFIX } } : {})
+    },
     cors: { origins: list(config.CORS_ORIGINS) },
-    loadShedding: { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS }
+    loadShedding: { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS },
+    imports: { idempotencyWaitMs: config.IDEMPOTENCY_WAIT_MS }
   } satisfies Omit<AppOptions, 'database'>
 }
 

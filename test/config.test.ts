@@ -8,20 +8,25 @@ t.test('the environment becomes the options of the app\'s plugins', async (t) =>
     RATE_LIMIT_WINDOW_MS: '2000',
     RATE_LIMIT_ALLOW: '10.0.0.7',
     MAX_EVENT_LOOP_DELAY_MS: '0',
-    READS_REQUIRE_TOKEN: 'true'
+    READS_REQUIRE_TOKEN: 'true',
+    REDIS_URL: 'redis://:secret@cache.internal:6379/2',
+    REDIS_KEY_PREFIX: 'registry-zj:',
+    IDEMPOTENCY_WAIT_MS: '5000'
   })
   t.same(appOptionsOf(config), {
     auth: { readsRequireToken: true, pepper: undefined },
-    rateLimit: { max: 5, windowMs: 2000, allow: ['10.0.0.7'] },
+    rateLimit: { max: 5, windowMs: 2000, allow: ['10.0.0.7'], redis: { url: 'redis://:secret@cache.internal:6379/2', prefix: 'registry-zj:' } },
     cors: { origins: ['https://dpf.zj.gov.cn', 'https://example.org'] },
-    loadShedding: { maxEventLoopDelayMs: 0 }
+    loadShedding: { maxEventLoopDelayMs: 0 },
+    imports: { idempotencyWaitMs: 5000 }
   })
   t.same(appOptionsOf(loadConfig({})), {
     auth: { readsRequireToken: false, pepper: undefined },
     rateLimit: { max: 1200, windowMs: 60_000, allow: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] },
     cors: { origins: [] },
-    loadShedding: { maxEventLoopDelayMs: 1000 }
-  }, 'the defaults')
+    loadShedding: { maxEventLoopDelayMs: 1000 },
+    imports: { idempotencyWaitMs: 30_000 }
+  }, 'the defaults: no Redis (each process counts on its own)')
 })
 
 t.test('a bad value stops the start with the variable named', async (t) => {
@@ -34,6 +39,7 @@ t.test('a bad value stops the start with the variable named', async (t) => {
   t.ok(thrown instanceof ConfigError)
   t.match((thrown as Error).message, /RATE_LIMIT_MAX: must be >= 0/)
   t.throws(() => loadConfig({ PORT: 'eighty' }), { message: /PORT/ })
+  t.throws(() => loadConfig({ REDIS_URL: 'cache.internal:6379' }), { message: /REDIS_URL/ })
 })
 
 t.test('read replicas: a list of connection strings beside DATABASE_URL, checked at start', async (t) => {

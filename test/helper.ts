@@ -9,6 +9,7 @@ import pino from 'pino'
 import app from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { buildOptions } from '../src/options.ts'
+import type { ImportsServiceOptions } from '../src/modules/imports/imports.service.ts'
 import type { RateLimitOptions } from '../src/plugins/rate-limit.ts'
 import type { ReplicaOptions } from '../src/db/read-router.ts'
 import { loadSeed, seedFolder } from '../src/seed/load.ts'
@@ -185,6 +186,8 @@ export interface BuildOptions {
   replicas?: (url: string) => ReplicaOptions
   /** An open database to serve instead of a fresh one (closed with the app; `seed` and `replicas` do not apply). */
   database?: Database
+  /** Bulk import settings (e.g. a short Idempotency-Key wait). */
+  imports?: ImportsServiceOptions
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
@@ -202,7 +205,7 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   }
   // Load shedding is tested on its own (test/hardening.test.ts): parallel test files on a
   // small machine lag the event loop enough to trip it at random.
-  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}) })
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}), ...(options.imports !== undefined ? { imports: options.imports } : {}) })
   await server.ready()
   if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {

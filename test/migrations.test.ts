@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import pino from 'pino'
 import t from 'tap'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { queryRows } from '../src/db/query.ts'
 import { createEmbedded } from '../src/db/embedded.ts'
@@ -96,4 +97,30 @@ t.test('feed entries written before 0006 are served after it, once each', async 
   t.same(next.map((c) => [c.entity, c.n]), [['value', 1], ['value', 2]], 'one statement, one row, two changes')
   const refused = await queryRows(db, sql`delete from regions where code = '330000'`).then(() => undefined, (err: { cause?: { code?: string } }) => err.cause?.code)
   t.equal(refused, '23503', 'references hold on the upgraded tables')
+})
+
+t.test('instances starting together on a fresh database apply each migration once', {
+  skip: databaseUrl === undefined || databaseUrl === '' ? 'the embedded database is opened by one process only' : false
+}, async (t) => {
+  const name = `ir_test_migrate_together_${process.pid}`
+  const admin = new pg.Client({ connectionString: databaseUrl })
+  await admin.connect()
+  await admin.query(`drop database if exists ${name} with (force)`)
+  await admin.query(`create database ${name}`)
+  const url = new URL(databaseUrl!)
+  url.pathname = `/${name}`
+  // Each with its own pool, as separate instances have.
+  const instances = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ databaseUrl: url.toString(), dataDir: '', logger: silent, poolMax: 2 })))
+  t.teardown(async () => {
+    await Promise.all(instances.map((d) => d.close()))
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  })
+
+  const outcomes = await Promise.allSettled(instances.map((d) => d.migrate()))
+  t.same(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : o.status), instances.map(() => 'fulfilled'), 'every instance\'s migrate() succeeds')
+  const expected = readMigrationFiles({ migrationsFolder }).map((m) => m.hash)
+  const applied = await queryRows<{ hash: string }>(instances[0]!.db, sql`select hash from drizzle.__drizzle_migrations order by id`)
+  t.same(applied.map((r) => r.hash), expected, 'each migration recorded once, in order')
+  for (const d of instances) t.ok(await d.migrationsApplied())
 })

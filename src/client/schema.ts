@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; with read replicas (DATABASE_READ_URL), per replica `db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes` (from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and `db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed); and the standard `process_*` and `nodejs_*` metrics.
+         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; with read replicas (DATABASE_READ_URL), per replica `db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes` (from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and `db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed); with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited); and the standard `process_*` and `nodejs_*` metrics.
          */
         get: operations["metrics"];
         put?: never;
@@ -51,7 +51,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic. With read replicas (DATABASE_READ_URL) the answer lists each one's state, lag and replay position from its last check; replicas are not asked again here, and one that is down or lagging leaves the service ready, since the primary serves its reads.
+         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic. With read replicas (DATABASE_READ_URL) the answer lists each one's state, lag and replay position from its last check; replicas are not asked again here, and one that is down or lagging leaves the service ready, since the primary serves its reads. With `REDIS_URL` set, `redis` tells whether the shared rate-limit store answers; an unreachable Redis leaves the instance ready (requests are then not rate limited).
          */
         get: operations["ready"];
         put?: never;
@@ -397,7 +397,7 @@ export interface paths {
         put?: never;
         /**
          * Bulk upsert of yearly values (JSON, CSV or Excel workbook)
-         * @description Creates or updates values by their natural key (kind, plan, region, indicator, fromYear..year, breakdown): sending the same file twice changes nothing the second time (all rows `unchanged`). Each row is checked like the body of `POST /v1/values`. Two rows with the same key are both rejected. `mode=atomic` (default) writes every row or none: with any bad row the answer is 422 `IMPORT_REJECTED` with the row errors and the summary. `mode=partial` writes the valid rows and answers 200 with the rejected ones in `errors` (at most 1000 listed). `dryRun=true` validates and counts exactly as the real request would, and writes nothing. Bodies: `application/json` `{ "values": [...] }`, or `text/csv` with a header row of the columns `kind`, `planId`, `regionCode`, `indicatorCode`, `fromYear`, `year`, `breakdown`, `value`, `status`, `numerator`, `denominator`, `asOf`, `comparator`, `binding`, `baselineYear`, `baselineValue`, `qualitative`, `source`, `note` (any subset including kind, regionCode, indicatorCode, year; `breakdown` as in the list filter, e.g. `category:mental,sex:female`; empty cells are absent fields), parsed as a stream, or an Excel workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): its first sheet, with the same header row and columns. **Encodings (CSV):** UTF-8 (with or without BOM), UTF-16 with a BOM, and GB18030/GBK. A BOM decides; else the `charset` parameter of Content-Type (utf-8, utf8, utf-16, utf-16le, utf-16be, gb18030, gbk, gb2312, x-gbk; another is 415); else UTF-8 when the bytes are valid UTF-8, GB18030 when not. Bytes valid in none of them are 400 and nothing is written; no character is ever replaced. **Cells (CSV and workbook; JSON bodies stay strict: a number or a decimal string):** number cells (`value`, `numerator`, `denominator`, `baselineValue`) are read exactly, never through a float: spaces around them are ignored; full-width digits (`１２`) are digits; a comma must separate groups of three digits (`58,200`; `58,20` is refused as it could be a decimal comma); a trailing `%` is accepted only for the value or baseline of a percent indicator (`99%` is 99); a trailing `万` or `亿` multiplies by 10^4 or 10^8 (`3.5万` is 35000, `1.06亿` is 106000000), except for an indicator counted in 万元 (cny-10k), where it is refused as ambiguous. Anything else refuses the row with a message saying what to write. In a workbook, a number cell reads as its shortest exact decimal (0.1 is 0.1), one formatted as a percentage as that many percent, a date as YYYY-MM-DD, a formula as its saved result; a number of more than 15 significant digits, a formula without a result or an error cell is 400, naming the cell. A text cell starting with an apostrophe followed by `=`, `+`, `-`, `@`, a tab, a carriage return or another apostrophe loses that one apostrophe (the export adds it so spreadsheets do not run the cell as a formula). A NUL character (or an unpaired surrogate) anywhere is 400, as in a JSON body; nothing is written. Limits: 100,000 rows and 64 MiB per request (413 beyond). Another Content-Type is 415, whose `accept` member and `Accept-Post` header list the three media types. Send an `Idempotency-Key` header so a retry after a timeout cannot import twice.
+         * @description Creates or updates values by their natural key (kind, plan, region, indicator, fromYear..year, breakdown): sending the same file twice changes nothing the second time (all rows `unchanged`). Each row is checked like the body of `POST /v1/values`. Two rows with the same key are both rejected. `mode=atomic` (default) writes every row or none: with any bad row the answer is 422 `IMPORT_REJECTED` with the row errors and the summary. `mode=partial` writes the valid rows and answers 200 with the rejected ones in `errors` (at most 1000 listed). `dryRun=true` validates and counts exactly as the real request would, and writes nothing. Bodies: `application/json` `{ "values": [...] }`, or `text/csv` with a header row of the columns `kind`, `planId`, `regionCode`, `indicatorCode`, `fromYear`, `year`, `breakdown`, `value`, `status`, `numerator`, `denominator`, `asOf`, `comparator`, `binding`, `baselineYear`, `baselineValue`, `qualitative`, `source`, `note` (any subset including kind, regionCode, indicatorCode, year; `breakdown` as in the list filter, e.g. `category:mental,sex:female`; empty cells are absent fields), parsed as a stream, or an Excel workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`): its first sheet, with the same header row and columns. **Encodings (CSV):** UTF-8 (with or without BOM), UTF-16 with a BOM, and GB18030/GBK. A BOM decides; else the `charset` parameter of Content-Type (utf-8, utf8, utf-16, utf-16le, utf-16be, gb18030, gbk, gb2312, x-gbk; another is 415); else UTF-8 when the bytes are valid UTF-8, GB18030 when not. Bytes valid in none of them are 400 and nothing is written; no character is ever replaced. **Cells (CSV and workbook; JSON bodies stay strict: a number or a decimal string):** number cells (`value`, `numerator`, `denominator`, `baselineValue`) are read exactly, never through a float: spaces around them are ignored; full-width digits (`１２`) are digits; a comma must separate groups of three digits (`58,200`; `58,20` is refused as it could be a decimal comma); a trailing `%` is accepted only for the value or baseline of a percent indicator (`99%` is 99); a trailing `万` or `亿` multiplies by 10^4 or 10^8 (`3.5万` is 35000, `1.06亿` is 106000000), except for an indicator counted in 万元 (cny-10k), where it is refused as ambiguous. Anything else refuses the row with a message saying what to write. In a workbook, a number cell reads as its shortest exact decimal (0.1 is 0.1), one formatted as a percentage as that many percent, a date as YYYY-MM-DD, a formula as its saved result; a number of more than 15 significant digits, a formula without a result or an error cell is 400, naming the cell. A text cell starting with an apostrophe followed by `=`, `+`, `-`, `@`, a tab, a carriage return or another apostrophe loses that one apostrophe (the export adds it so spreadsheets do not run the cell as a formula). A NUL character (or an unpaired surrogate) anywhere is 400, as in a JSON body; nothing is written. Limits: 100,000 rows and 64 MiB per request (413 beyond). Another Content-Type is 415, whose `accept` member and `Accept-Post` header list the three media types. Send an `Idempotency-Key` header so a retry after a timeout cannot import twice, whichever instance it reaches: a retry of a request still running waits for it and replays its answer (503 `IDEMPOTENCY_KEY_IN_PROGRESS` with Retry-After after a bounded wait; retry it unchanged).
          */
         post: operations["importValues"];
         delete?: never;
@@ -665,7 +665,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Rate limited; see Retry-After. Codes: `TOO_MANY_REQUESTS`. */
+            /** @description Rate limited (per client: its token, else its address; one count over all instances when the server keeps it in Redis); see Retry-After. Codes: `TOO_MANY_REQUESTS`. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -683,7 +683,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -714,6 +714,11 @@ export interface operations {
                         status: "ok";
                         /** @enum {unknown} */
                         database?: "pg" | "pglite";
+                        /**
+                         * @description With REDIS_URL only: whether the shared rate-limit store answers. Unreachable does not make the instance unready: requests are then let through without a rate limit.
+                         * @enum {unknown}
+                         */
+                        redis?: "connected" | "unreachable";
                         /** @description With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics. */
                         replicas?: {
                             /** @description `replica-<n>`: the n-th connection string of DATABASE_READ_URL (the start-up log names its server) */
@@ -766,6 +771,11 @@ export interface operations {
                         status: "ok";
                         /** @enum {unknown} */
                         database?: "pg" | "pglite";
+                        /**
+                         * @description With REDIS_URL only: whether the shared rate-limit store answers. Unreachable does not make the instance unready: requests are then let through without a rate limit.
+                         * @enum {unknown}
+                         */
+                        redis?: "connected" | "unreachable";
                         /** @description With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics. */
                         replicas?: {
                             /** @description `replica-<n>`: the n-th connection string of DATABASE_READ_URL (the start-up log names its server) */
@@ -805,7 +815,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -931,7 +941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1114,7 +1124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1241,7 +1251,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1491,7 +1501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1593,7 +1603,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1799,7 +1809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1933,7 +1943,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2060,7 +2070,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2194,7 +2204,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2354,7 +2364,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2605,7 +2615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2771,7 +2781,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3132,7 +3142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3234,7 +3244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3504,7 +3514,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3666,7 +3676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3924,7 +3934,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4087,7 +4097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4464,7 +4474,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4566,7 +4576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4853,7 +4863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5079,7 +5089,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5451,7 +5461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5668,7 +5678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6013,7 +6023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6231,7 +6241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6319,7 +6329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6708,7 +6718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7173,7 +7183,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7193,7 +7203,7 @@ export interface operations {
                 mode?: "atomic" | "partial";
             };
             header?: {
-                /** @description Any unique printable string (e.g. a UUID). A retry with the same key and body replays the first answer instead of importing again; the same key with a different body is 422. Keys are remembered for 24 hours. */
+                /** @description Any unique printable string (e.g. a UUID). A retry with the same key and body replays the first answer instead of importing again (`Idempotent-Replayed: true`); the same key with a different body is 422. This holds whichever instance of the service each request reaches: a retry sent while the first request is still running waits for it, up to the server's IDEMPOTENCY_WAIT_MS (30 s by default), then answers 503 `IDEMPOTENCY_KEY_IN_PROGRESS` with Retry-After and imports nothing. Keys are remembered for 24 hours. */
                 "idempotency-key"?: string;
             };
             path?: never;
@@ -7346,7 +7356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7471,7 +7481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7600,7 +7610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7768,7 +7778,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7844,7 +7854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8277,7 +8287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8509,7 +8519,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8670,7 +8680,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unavailable; retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`. */
+            /** @description Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds. Codes: `DATABASE_UNAVAILABLE`, `SERVICE_UNAVAILABLE`, `IDEMPOTENCY_KEY_IN_PROGRESS`. */
             503: {
                 headers: {
                     [name: string]: unknown;

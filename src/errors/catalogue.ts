@@ -50,7 +50,8 @@ export const catalogue = {
   HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
-  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable; retry later' }
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable; retry later' },
+  IDEMPOTENCY_KEY_IN_PROGRESS: { status: 503, title: 'An earlier request with this Idempotency-Key is still running; retry later' }
 } as const satisfies Record<string, { status: number, title: string }>
 
 export type ErrorCode = keyof typeof catalogue

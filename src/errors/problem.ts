@@ -52,9 +52,9 @@ const descriptions: Record<number, string> = {
   413: 'The body is larger than the limit',
   415: 'The content type is not supported',
   422: 'The request is well-formed but breaks a rule of the registry',
-  429: 'Rate limited; see Retry-After',
+  429: 'Rate limited (per client: its token, else its address; one count over all instances when the server keeps it in Redis); see Retry-After',
   500: 'Unexpected server error (no internal detail is shown)',
-  503: 'The database is unavailable; retry after Retry-After seconds'
+  503: 'Unavailable for now (the database, a draining or overloaded instance, or an earlier request with the same Idempotency-Key still running); retry after Retry-After seconds'
 }
 
 /** Response schemas for the error statuses a route can send, all problem+json. */

@@ -52,5 +52,6 @@ export const zh: Record<ErrorCode, { title: string, detail: string }> = {
   HEADERS_TOO_LARGE: { title: '请求头过大', detail: '请求头超过大小上限。' },
   INTERNAL_ERROR: { title: '服务器内部错误', detail: '服务出现意外错误，已记录日志；请稍后重试，并将 requestId 提供给运维人员。' },
   DATABASE_UNAVAILABLE: { title: '数据库暂时不可用', detail: '数据库暂时无法访问，本次请求未做任何修改，请稍后重试。' },
-  SERVICE_UNAVAILABLE: { title: '服务暂时不可用', detail: '服务正在重启或负载过高，请稍后重试。' }
+  SERVICE_UNAVAILABLE: { title: '服务暂时不可用', detail: '服务正在重启或负载过高，请稍后重试。' },
+  IDEMPOTENCY_KEY_IN_PROGRESS: { title: '相同幂等键的请求仍在处理', detail: '使用同一 Idempotency-Key 的先前请求尚未完成，本次请求未导入任何数据；请在 Retry-After 所示秒数后原样重试，届时将返回先前请求的结果。' }
 }

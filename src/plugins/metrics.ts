@@ -121,6 +121,16 @@ export default fp(async (app) => {
   }
 
   if (database.readRouter !== undefined) replicaMetrics(registry, database.readRouter)
+  if (app.rateLimitStore.kind === 'redis') {
+    const store = app.rateLimitStore
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'rate_limit_redis_connected',
+      help: '1 while Redis (REDIS_URL) is reachable; 0 while it is not, when requests are let through without a rate limit',
+      registers: [registry],
+      collect () { this.set(store.connected() ? 1 : 0) }
+    })
+  }
 
   app.decorate('metrics', {
     importRows (counts: ImportCounts) {
@@ -153,6 +163,7 @@ export default fp(async (app) => {
         '`db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes`',
         '(from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and',
         '`db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed);',
+        'with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited);',
         'and the standard `process_*` and `nodejs_*` metrics.'
       ].join(' '),
       response: {
@@ -176,4 +187,4 @@ export default fp(async (app) => {
     const merged = Registry.merge([processMetrics(), registry])
     return reply.type(registry.contentType).send(await merged.metrics())
   })
-}, { name: 'metrics', dependencies: ['database'] })
+}, { name: 'metrics', dependencies: ['database', 'rate-limit'] })

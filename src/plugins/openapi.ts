@@ -27,6 +27,9 @@ indicator catalogue, and yearly values (targets set by plans and actuals reporte
   \`If-Match\` on PUT, PATCH and DELETE gives 412 when stale.
 - PATCH bodies are JSON merge patches (RFC 7396): a field sent replaces, \`null\` clears
   an optional field. \`application/json\` and \`application/merge-patch+json\` are both accepted.
+- Requests are rate limited per client (its token, else its address): past the limit, 429
+  with \`Retry-After\`. Behind a load balancer the limit is one limit for all instances when
+  the server keeps it in Redis, otherwise each instance counts on its own.
 - Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`:
 
 | code | status | title |

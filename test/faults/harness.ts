@@ -63,9 +63,9 @@ export async function pgQuery<T = Record<string, unknown>> (url: string, text: s
 }
 
 /** True when PostgreSQL accepts a new connection and answers. */
-export async function pgAccepts (timeoutMs = 500): Promise<boolean> {
+export async function pgAccepts (timeoutMs = 500, url = PG_ADMIN_URL): Promise<boolean> {
   try {
-    await pgQuery(PG_ADMIN_URL, 'select 1', [], timeoutMs)
+    await pgQuery(url, 'select 1', [], timeoutMs)
     return true
   } catch {
     return false
@@ -130,14 +130,15 @@ export async function ensurePostgresRunning () {
   }
 }
 
-export async function createDatabase (name: string): Promise<string> {
-  await pgQuery(PG_ADMIN_URL, `drop database if exists ${name} with (force)`, [], 30_000)
-  await pgQuery(PG_ADMIN_URL, `create database ${name}`, [], 30_000)
-  return withDatabase(PG_ADMIN_URL, name)
+/** A new empty database on the server of `adminUrl`: its connection string. */
+export async function createDatabase (name: string, adminUrl = PG_ADMIN_URL): Promise<string> {
+  await pgQuery(adminUrl, `drop database if exists ${name} with (force)`, [], 30_000)
+  await pgQuery(adminUrl, `create database ${name}`, [], 30_000)
+  return withDatabase(adminUrl, name)
 }
 
-export async function dropDatabase (name: string) {
-  await pgQuery(PG_ADMIN_URL, `drop database if exists ${name} with (force)`, [], 30_000)
+export async function dropDatabase (name: string, adminUrl = PG_ADMIN_URL) {
+  await pgQuery(adminUrl, `drop database if exists ${name} with (force)`, [], 30_000)
 }
 
 /**
@@ -254,14 +255,16 @@ export interface Answer { status: number, headers: http.IncomingHttpHeaders, bod
 
 /**
  * One request on a connection of its own (no keep-alive): a refused connection, a reset
- * and a timeout are told apart by the error's code.
+ * and a timeout are told apart by the error's code. `localAddress` sends it from another
+ * loopback address (127.0.0.2: a client the rate limit does not allow-list).
  */
-export function request (base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Answer> {
+export function request (base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000, localAddress?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = body !== undefined ? Buffer.from(JSON.stringify(body)) : undefined
     const req = http.request(new URL(url, base), {
       method,
       agent: false,
+      ...(localAddress !== undefined ? { localAddress } : {}),
       headers: { ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers }
     }, (res) => {
       const chunks: Buffer[] = []

@@ -21,6 +21,9 @@ const Replica = Type.Object({
 const Health = Type.Object({
   status: Type.Enum(['ok']),
   database: Type.Optional(Type.Enum(['pg', 'pglite'])),
+  redis: Type.Optional(Type.Enum(['connected', 'unreachable'], {
+    description: 'With REDIS_URL only: whether the shared rate-limit store answers. Unreachable does not make the instance unready: requests are then let through without a rate limit.'
+  })),
   replicas: Type.Optional(Type.Array(Replica, {
     description: 'With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics.'
   }))
@@ -28,6 +31,7 @@ const Health = Type.Object({
   additionalProperties: false,
   examples: [
     { status: 'ok', database: 'pg' },
+    { status: 'ok', database: 'pg', redis: 'connected' },
     { status: 'ok', database: 'pg', replicas: [{ name: 'replica-1', status: 'usable', up: true, usable: true, replayPosition: '0/3016060', lagBytes: 0, lagSeconds: 0, lastReplayedAt: '2026-11-25T13:21:17.123Z', checkedAt: '2026-11-25T13:21:18.004Z' }] }
   ]
 })
@@ -74,7 +78,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['health'],
       operationId: 'ready',
       summary: 'Readiness probe',
-      description: `Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than ${READY_TIMEOUT_MS / 1000} s to answer), so a load balancer stops sending traffic. With read replicas (DATABASE_READ_URL) the answer lists each one's state, lag and replay position from its last check; replicas are not asked again here, and one that is down or lagging leaves the service ready, since the primary serves its reads.`,
+      description: `Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than ${READY_TIMEOUT_MS / 1000} s to answer), so a load balancer stops sending traffic. With read replicas (DATABASE_READ_URL) the answer lists each one's state, lag and replay position from its last check; replicas are not asked again here, and one that is down or lagging leaves the service ready, since the primary serves its reads. With \`REDIS_URL\` set, \`redis\` tells whether the shared rate-limit store answers; an unreachable Redis leaves the instance ready (requests are then not rate limited).`,
       response: { 200: Health, ...problems() }
     }
   }, async (request, reply) => {
@@ -88,7 +92,13 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return sendProblem(reply, request, new ApiError('SERVICE_UNAVAILABLE', 'Database migrations are not applied yet.', { headers: { 'retry-after': '2' } }))
     }
     const replicas = app.database.readRouter?.states()
-    return { status: 'ok' as const, database: app.database.driver, ...(replicas !== undefined ? { replicas } : {}) }
+    const store = app.rateLimitStore
+    return {
+      status: 'ok' as const,
+      database: app.database.driver,
+      ...(store.kind === 'redis' ? { redis: store.connected() ? 'connected' as const : 'unreachable' as const } : {}),
+      ...(replicas !== undefined ? { replicas } : {})
+    }
   })
 }
 

@@ -11,14 +11,14 @@ import { readCsvValues } from './imports.csv.ts'
 import { CHARSETS, charsetOf, encodingOf } from './imports.decode.ts'
 import { readXlsxValues } from './imports.xlsx.ts'
 import { IMPORT_MAX_BYTES, IMPORT_MAX_ERRORS, IMPORT_MAX_ROWS, ImportBody, ImportQuery, ImportSummary } from './imports.schemas.ts'
-import { createImportsService } from './imports.service.ts'
+import { createImportsService, type ImportsServiceOptions } from './imports.service.ts'
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({
     minLength: 1,
     maxLength: 200,
     pattern: '^[\\x21-\\x7e]+$',
-    description: 'Any unique printable string (e.g. a UUID). A retry with the same key and body replays the first answer instead of importing again; the same key with a different body is 422. Keys are remembered for 24 hours.'
+    description: 'Any unique printable string (e.g. a UUID). A retry with the same key and body replays the first answer instead of importing again (`Idempotent-Replayed: true`); the same key with a different body is 422. This holds whichever instance of the service each request reaches: a retry sent while the first request is still running waits for it, up to the server\'s IDEMPOTENCY_WAIT_MS (30 s by default), then answers 503 `IDEMPOTENCY_KEY_IN_PROGRESS` with Retry-After and imports nothing. Keys are remembered for 24 hours.'
   }))
 })
 
@@ -36,7 +36,7 @@ function unsupported (): ApiError {
   })
 }
 
-const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const importsRoutes: FastifyPluginAsyncTypebox<ImportsServiceOptions> = async (app, opts) => {
   // A CSV or workbook body reaches the handler as a stream and is read as it arrives.
   app.addContentTypeParser(['text/csv', XLSX_TYPE], (_request, payload, done) => { done(null, payload) })
   // Any other type (or none) reaches preValidation, whose 415 lists the accepted ones; the
@@ -45,7 +45,7 @@ const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     payload.resume()
     done(null, undefined)
   })
-  const service = createImportsService(app.db)
+  const service = createImportsService(app.db, opts)
 
   app.post('/values/import', {
     config: { access: 'editor' },
@@ -82,7 +82,9 @@ const importsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'the cell as a formula). A NUL character (or an unpaired surrogate) anywhere is 400, as in a JSON body; nothing is written.',
         `Limits: ${IMPORT_MAX_ROWS.toLocaleString('en')} rows and ${IMPORT_MAX_BYTES / 1024 / 1024} MiB per request (413 beyond).`,
         'Another Content-Type is 415, whose `accept` member and `Accept-Post` header list the three media types.',
-        'Send an `Idempotency-Key` header so a retry after a timeout cannot import twice.'
+        'Send an `Idempotency-Key` header so a retry after a timeout cannot import twice, whichever instance it reaches: a',
+        'retry of a request still running waits for it and replays its answer (503 `IDEMPOTENCY_KEY_IN_PROGRESS` with Retry-After',
+        'after a bounded wait; retry it unchanged).'
       ].join(' '),
       querystring: ImportQuery,
       headers: IdempotencyHeaders,

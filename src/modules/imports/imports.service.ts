@@ -7,7 +7,7 @@ import { NUMBER_FIELDS, numberCell } from '../values/values.cells.ts'
 import { checkValues, loadReferences, type References } from '../values/values.check.ts'
 import { naturalKeyAsSent, type ValueFields } from '../values/values.model.ts'
 import { createValueWriter } from '../values/values.writer.ts'
-import { findAnswer, purgeExpired, recordAnswer, type StoredAnswer } from './imports.idempotency.ts'
+import { findAnswer, IDEMPOTENCY_WAIT_MS, lockKey, purgeExpired, recordAnswer } from './imports.idempotency.ts'
 import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
 
 /**
@@ -16,7 +16,7 @@ import { IMPORT_MAX_ERRORS, type ImportSummary } from './imports.schemas.ts'
  */
 export const IMPORT_SEGMENT_ROWS = 1000
 
-/** Rolls the write transaction back: a dry run, or an atomic import with rejected rows. */
+/** Rolls the write transaction (or savepoint) back: a dry run, or an atomic import with rejected rows. */
 class Rollback extends Error {}
 
 interface ImportOptions {
@@ -24,8 +24,6 @@ interface ImportOptions {
   mode: 'atomic' | 'partial'
   /** The rows come from a file (CSV, workbook): their number cells are read as clerks write them (values.cells.ts). */
   cells?: boolean
-  /** Runs inside the write transaction once the rows are written (records the idempotency key). */
-  beforeCommit?: (tx: Db, summary: ImportSummary) => Promise<void>
 }
 
 /**
@@ -61,6 +59,8 @@ function readCells (refs: References, row: unknown): { row: unknown, errors: Fie
  * segment is checked and handed to the value writer, which streams it to the database while
  * the next segment is checked, so one import keeps both the service and the database busy.
  * A segment never splits rows sharing a key, so duplicates are found within it.
+ *
+ * `db` may be a transaction (a keyed import's): the import then runs in a savepoint of it.
  */
 async function importValues (db: Db, ctx: WriteContext, raw: readonly unknown[], options: ImportOptions): Promise<ImportSummary> {
   // One row outside an editor's region (or, for a target, its plan's) refuses the whole
@@ -158,16 +158,12 @@ async function importValues (db: Db, ctx: WriteContext, raw: readonly unknown[],
     await writeTransaction(db, ctx.actor, async (tx) => {
       result = await run(tx)
       if (options.dryRun || (options.mode === 'atomic' && result.rejected > 0)) throw new Rollback()
-      if (options.beforeCommit !== undefined) await options.beforeCommit(tx, result)
     })
   } catch (err) {
     if (!(err instanceof Rollback)) throw err
   }
   return result!
 }
-
-/** Another request recorded the same Idempotency-Key while this one ran. */
-class KeyTakenMeanwhile extends Error {}
 
 export interface ImportRequest {
   dryRun: boolean
@@ -181,65 +177,80 @@ export interface ImportRequest {
 /** An import's answer: 200 with the summary, or 422 for a refused atomic import; `replayed` when it is the stored answer of an earlier request. */
 export interface ImportAnswer { status: 200 | 422, summary: ImportSummary, replayed: boolean }
 
+export interface ImportsServiceOptions {
+  /** How long a request waits for an earlier one with its Idempotency-Key (IDEMPOTENCY_WAIT_MS). */
+  idempotencyWaitMs?: number
+}
+
 const reused = (detail: string) => new ApiError('IDEMPOTENCY_KEY_REUSED', detail)
 
-export function createImportsService (db: Db) {
-  // Requests with the same key in this process wait for the first one, then replay it;
-  // across instances the unique key row does the same job (see recordAnswer).
-  const inFlight = new Map<string, Promise<unknown>>()
+const inProgress = (waitMs: number) => new ApiError('IDEMPOTENCY_KEY_IN_PROGRESS',
+  `An earlier request with this Idempotency-Key was still running after this one had waited ${waitMs / 1000} s for it; this one imported nothing. Retry it unchanged: once the earlier one is done, its answer is replayed.`,
+  { headers: { 'retry-after': '5' } })
 
-  async function execute (ctx: WriteContext, rows: readonly unknown[], request: ImportRequest): Promise<ImportAnswer> {
-    const key = request.idempotency
-    const summary = await importValues(db, ctx, rows, {
-      dryRun: request.dryRun,
-      mode: request.mode,
-      cells: request.cells,
-      beforeCommit: key !== undefined && !request.dryRun
-        ? async (tx, result) => {
-          if (!await recordAnswer(tx, key.key, key.requestHash, { status: 200, response: result })) throw new KeyTakenMeanwhile()
-        }
-        : undefined
+const statusOf = (mode: ImportRequest['mode'], summary: ImportSummary): 200 | 422 => mode === 'atomic' && summary.rejected > 0 ? 422 : 200
+
+/** Resolves true when `work` settles within `ms`, false when the time runs out first. */
+function settlesWithin (work: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(false)
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  return Promise.race([work.then(() => true, () => true), expired]).finally(() => clearTimeout(timer))
+}
+
+export function createImportsService (db: Db, options: ImportsServiceOptions = {}) {
+  const waitMs = options.idempotencyWaitMs ?? IDEMPOTENCY_WAIT_MS
+  // Requests with a key that a request of this process is already running wait here, not
+  // each on a pooled connection blocked on the key's lock; across processes the lock
+  // (lockKey) is what serialises them, this only spares connections.
+  const running = new Map<string, Promise<unknown>>()
+
+  /**
+   * One transaction per keyed request: it takes the key's advisory lock (so a request with
+   * the same key, on this or another instance, waits for this one to commit), replays the
+   * answer stored for the key if there is one, else imports and stores its answer, 200 or
+   * 422, before it commits. The import itself runs in a savepoint, which a refused atomic
+   * import rolls back while its answer is still stored.
+   */
+  async function runKeyed (ctx: WriteContext, rows: readonly unknown[], request: ImportRequest, key: { key: string, requestHash: string }, deadline: number): Promise<ImportAnswer> {
+    return writeTransaction(db, ctx.actor, async (tx) => {
+      if (!await lockKey(tx, key.key, deadline - Date.now())) throw inProgress(waitMs)
+      const stored = await findAnswer(tx, key.key, key.requestHash)
+      if (stored === 'mismatch') throw reused('This Idempotency-Key was already used with a different body or options; use a new key for a new request.')
+      if (stored !== undefined) return { status: stored.status === 422 ? 422 : 200, summary: stored.response as ImportSummary, replayed: true }
+      const summary = await importValues(tx, ctx, rows, { dryRun: false, mode: request.mode, cells: request.cells })
+      const status = statusOf(request.mode, summary)
+      const recorded = await recordAnswer(tx, key.key, key.requestHash, { status, response: summary })
+      return { status, summary: recorded.response as ImportSummary, replayed: false }
     })
-    const status = request.mode === 'atomic' && summary.rejected > 0 ? 422 : 200
-    // A refused atomic import wrote nothing; its answer is remembered on its own.
-    if (status === 422 && key !== undefined && !request.dryRun) await recordAnswer(db, key.key, key.requestHash, { status, response: summary })
-    return { status, summary, replayed: false }
   }
-
-  const replay = (stored: StoredAnswer): ImportAnswer => ({ status: stored.status === 422 ? 422 : 200, summary: stored.response as ImportSummary, replayed: true })
 
   return {
     /**
      * Imports the rows as sent (a JSON body's `values` or a CSV's records). With an
      * Idempotency-Key the first answer for the key and request is stored and replayed to
-     * every retry; the same key with another request is 422 IDEMPOTENCY_KEY_REUSED.
+     * every retry, whichever instance it reaches; the same key with another request is 422
+     * IDEMPOTENCY_KEY_REUSED; a retry that waited `idempotencyWaitMs` for the first one to
+     * finish is 503 IDEMPOTENCY_KEY_IN_PROGRESS.
      */
     async run (ctx: WriteContext, rows: readonly unknown[], request: ImportRequest): Promise<ImportAnswer> {
       const key = request.idempotency
-      if (key === undefined || request.dryRun) return execute(ctx, rows, request)
-
-      for (let pending = inFlight.get(key.key); pending !== undefined; pending = inFlight.get(key.key)) await pending.catch(() => {})
-      const work = (async (): Promise<ImportAnswer> => {
-        const stored = await findAnswer(db, key.key, key.requestHash)
-        if (stored === 'mismatch') throw reused('This Idempotency-Key was already used with a different body or options; use a new key for a new request.')
-        if (stored !== undefined) return replay(stored)
-        try {
-          return await execute(ctx, rows, request)
-        } catch (err) {
-          if (!(err instanceof KeyTakenMeanwhile)) throw err
-          // Another instance finished the same key first: answer what it answered.
-          const theirs = await findAnswer(db, key.key, key.requestHash)
-          if (theirs === undefined || theirs === 'mismatch') throw reused('This Idempotency-Key was used concurrently with a different body.')
-          return replay(theirs)
-        }
-      })()
-      inFlight.set(key.key, work)
+      if (key === undefined || request.dryRun) {
+        const summary = await importValues(db, ctx, rows, { dryRun: request.dryRun, mode: request.mode, cells: request.cells })
+        return { status: statusOf(request.mode, summary), summary, replayed: false }
+      }
+      const deadline = Date.now() + waitMs
+      for (let pending = running.get(key.key); pending !== undefined; pending = running.get(key.key)) {
+        if (!await settlesWithin(pending, deadline - Date.now())) throw inProgress(waitMs)
+      }
+      const work = runKeyed(ctx, rows, request, key, deadline)
+      running.set(key.key, work)
       try {
         const answer = await work
         if (!answer.replayed && Math.random() < 0.01) await purgeExpired(db)
         return answer
       } finally {
-        if (inFlight.get(key.key) === work) inFlight.delete(key.key)
+        if (running.get(key.key) === work) running.delete(key.key)
       }
     }
   }

@@ -16,6 +16,10 @@ export function createTokensRepository (db: Db) {
     async insert (row: typeof tokens.$inferInsert): Promise<TokenRow> {
       return (await db.insert(tokens).values(row).returning())[0]!
     },
+    /** Inserts the token unless its id is taken (by a concurrent start): false then. */
+    async insertIfAbsent (row: typeof tokens.$inferInsert): Promise<boolean> {
+      return (await db.insert(tokens).values(row).onConflictDoNothing().returning({ id: tokens.id })).length === 1
+    },
     async revoke (id: string): Promise<TokenRow | undefined> {
       return (await db.update(tokens).set({ revokedAt: sql`coalesce(${tokens.revokedAt}, now())` }).where(eq(tokens.id, id)).returning())[0]
     },

@@ -84,10 +84,10 @@ export function createTokensService (db: Db, options: { pepper?: string } = {}) 
       // The pepper first: made on first use through `db`, which inside the transaction would
       // wait for it on the embedded database (one connection) and never return.
       const pepper = await getPepper()
-      await writeTransaction(db, 'bootstrap', async (tx) => {
-        await createTokensRepository(tx).insert({ id: parsed.id, name: 'bootstrap admin', role: 'admin', regionCode: null, secretHash: hashSecret(pepper, parsed.secret) })
-      })
-      return 'created'
+      // Instances started together with the same token race here: one creates it.
+      const created = await writeTransaction(db, 'bootstrap', (tx) =>
+        createTokensRepository(tx).insertIfAbsent({ id: parsed.id, name: 'bootstrap admin', role: 'admin', regionCode: null, secretHash: hashSecret(pepper, parsed.secret) }))
+      return created ? 'created' : 'exists'
     }
   }
 }
