@@ -3,7 +3,8 @@ import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
 import t from 'tap'
 import { CSV_COLUMNS } from '../src/modules/values/values.csv.ts'
-import { xlsxExport } from '../src/modules/values/values.workbook.ts'
+import { exactNumber, xlsxExport } from '../src/modules/values/values.workbook.ts'
+import { numberText } from '../src/modules/values/values.xlsx.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 /** Files as agencies send them: encodings, workbooks, numbers as clerks type them, hostile cells. */
@@ -251,4 +252,15 @@ t.test('the workbook export reads the database\'s CSV only as fast as the workbo
   workbook.destroy()
   await new Promise((resolve) => csv.once('close', resolve))
   t.ok(csv.destroyed, 'the CSV (and with it its database connection) is let go when the client goes away')
+})
+
+t.test('the workbook export writes a number cell exactly when the double is the stored decimal', async (t) => {
+  const cases = ['0', '-0', '0.0', '1.0', '01', '.5', '5.', '+1', ' 1', '1e5', '0.1', '0.30000000000000004', '-0.5', '0.0000001',
+    '123456789012345', '1234567890123456', '12345678901234.5', '0.00000000000001', '9007199254740993', '1000000000000000000000']
+  let seed = 7
+  const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  const digits = (n: number) => Array.from({ length: n }, () => String(random(10))).join('')
+  for (let i = 0; i < 20_000; i++) cases.push(`${random(2) === 0 ? '-' : ''}${random(3) === 0 ? '0' : digits(1 + random(18))}${random(2) === 0 ? '' : `.${digits(1 + random(18))}`}`)
+  const wrong = cases.filter((text) => exactNumber(text) !== (numberText(Number(text)) === text))
+  t.same(wrong, [], 'the shortcut for plain decimals agrees with numberText')
 })

@@ -1,19 +1,20 @@
-import { PassThrough, pipeline, type Readable } from 'node:stream'
+import { pipeline, Transform, type PassThrough, type Readable, type TransformCallback } from 'node:stream'
 import { parse } from 'csv-parse'
 import { ZipFile } from 'yazl'
-import { numberText, xstring } from './values.xlsx.ts'
+import { numberText, UNWRITABLE, xstring } from './values.xlsx.ts'
 
 /**
  * The CSV export as an Excel workbook, written while it streams: one sheet, the CSV's
  * header row and rows, in a zip made as it goes (yazl).
  *
- * The sheet's XML is written here rather than by exceljs: exceljs's streaming writer builds
- * a row, cell and value object per cell, an XML writer per row and a buffer per write,
- * which for a million values kept the heap 100-130 MB larger than the CSV export's and took
- * some 70 s of one core. Here a row is one string built from the CSV record, each cell an
- * inline string (no shared-string table), a number or a styled date, so memory stays flat
- * whatever the size, and the database's CSV is read only as fast as the client takes the
- * workbook (every step is a stream pipe).
+ * The sheet's XML is written here rather than by exceljs, whose streaming writer builds a
+ * row, cell and value object per cell, an XML writer per row and a buffer per write: for a
+ * million values it grew the service's memory by some 100 MB and took about 70 s of one
+ * core. Here a row is one string made from its CSV record, each cell an inline string (no
+ * shared-string table), a number or a styled date, and no object made for a row outlives
+ * V8's young generation (see SheetXml), so memory stays flat whatever the size. Every step
+ * is a stream pipe, so the database's CSV is read only as fast as the client takes the
+ * workbook.
  *
  * The cells are those values.xlsx.ts reads back: numbers are spreadsheet numbers when the
  * double is exactly the stored decimal (text otherwise), `asOf` is a date, text is the
@@ -77,63 +78,102 @@ function columnLetters (i: number): string {
   return letters
 }
 
-const escapeXml = (text: string) => text.replace(/[&<>]/g, (c) => c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;')
-
-/** A text cell as an inline string; leading or trailing white space is kept (`xml:space`), as typed. */
-function textCell (ref: string, text: string): string {
-  const space = /^\s|\s$/.test(text) ? ' xml:space="preserve"' : ''
-  return `<c r="${ref}" t="inlineStr"><is><t${space}>${escapeXml(xstring(text))}</t></is></c>`
-}
+/** What a text cell's XML cannot hold as it is: markup, and what xstring rewrites. */
+const UNSAFE = new RegExp(`[&<>]|${UNWRITABLE.source}`)
+const escapeXml = (text: string) => UNSAFE.test(text) ? xstring(text).replace(/[&<>]/g, (c) => c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;') : text
 
 /** Days since 1899-12-30, the serial number a spreadsheet (1900 date system) stores a date as. */
 const EPOCH_DAYS = 25569
 const dateSerial = (text: string) => EPOCH_DAYS + Date.UTC(Number(text.slice(0, 4)), Number(text.slice(5, 7)) - 1, Number(text.slice(8, 10))) / 86_400_000
+const DATE = /^\d{4}-\d{2}-\d{2}$/
 
-/** One data row's XML from its CSV record (`kinds` says what each column holds). */
-function rowXml (row: number, record: string[], refs: string[], kinds: Array<'number' | 'date' | 'text'>): string {
-  let xml = `<row r="${row}">`
-  for (let i = 0; i < record.length; i++) {
-    const text = record[i]!
-    const ref = refs[i]! + row
-    const kind = kinds[i]
-    if (kind === 'date') {
-      // An empty asOf cell keeps the date format too, for a date typed into it later.
-      xml += /^\d{4}-\d{2}-\d{2}$/.test(text) ? `<c r="${ref}" s="1"><v>${dateSerial(text)}</v></c>` : text === '' ? `<c r="${ref}" s="1"/>` : textCell(ref, text)
-    } else if (text === '') {
-      continue
-    } else if (kind === 'number' && numberText(Number(text)) === text) {
-      xml += `<c r="${ref}"><v>${text}</v></c>`
-    } else {
-      xml += textCell(ref, text)
-    }
-  }
-  return `${xml}</row>`
+/**
+ * Whether `text` is exactly a double: `numberText(Number(text)) === text`, but without making
+ * a string of the number (see rowXml) for what an export holds. A plain decimal (no leading
+ * zeros, no trailing zeros after the point, not -0) of at most 15 digits is one at once: a
+ * double keeps 15 significant decimal digits, and reads back as the shortest of them.
+ */
+const PLAIN_DECIMAL = /^(?!-0$)-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$/
+export function exactNumber (text: string): boolean {
+  const digits = text.length - (text.startsWith('-') ? 1 : 0) - (text.includes('.') ? 1 : 0)
+  return (digits <= 15 && PLAIN_DECIMAL.test(text)) || numberText(Number(text)) === text
 }
 
-/** The sheet's XML is handed on in pieces of about this size (a row at a time would cost a stream write per row). */
+type Kind = 'number' | 'date' | 'text'
+
+/** The sheet's XML is handed on in buffers of about this size (a row at a time would cost a stream write per row). */
 const PIECE = 64 * 1024
 
-/** The sheet's XML from the CSV records, the first of them the header row. */
-async function * sheetXml (records: AsyncIterable<string[]>): AsyncGenerator<string> {
-  let piece = `${HEAD}<worksheet xmlns="${MAIN}"><sheetData>`
-  let row = 0
-  let refs: string[] = []
-  let kinds: Array<'number' | 'date' | 'text'> = []
-  for await (const record of records) {
-    row++
-    if (row === 1) {
-      refs = record.map((_, i) => columnLetters(i))
-      kinds = record.map((column) => NUMBER_COLUMNS.has(column) ? 'number' : DATE_COLUMNS.has(column) ? 'date' : 'text')
-      piece += `<row r="1">${record.map((column, i) => textCell(`${refs[i]!}1`, column)).join('')}</row>`
-    } else {
-      piece += rowXml(row, record, refs, kinds)
-    }
-    if (piece.length >= PIECE) {
-      yield piece
-      piece = ''
-    }
+/**
+ * The sheet's XML from the CSV records (the first of them the header row), in buffers.
+ *
+ * A record is written as soon as the parser emits it: records left waiting in a queue
+ * (as an async iteration of the parser leaves them) live long enough for V8 to move them
+ * into its old generation, which then grows with the export until a full collection.
+ */
+class SheetXml extends Transform {
+  private rows: string[] = [HEAD, `<worksheet xmlns="${MAIN}"><sheetData>`]
+  private length = 0
+  private row = 0
+  private refs: string[] = []
+  private kinds: Kind[] = []
+
+  constructor () {
+    // A few buffers wait on the readable side, so handing one on does not stop the parser
+    // halfway through a chunk of its input (the rest of which would then queue).
+    super({ writableObjectMode: true, readableHighWaterMark: 4 * PIECE })
   }
-  yield `${piece}</sheetData></worksheet>`
+
+  override _transform (record: string[], _encoding: BufferEncoding, done: TransformCallback): void {
+    if (++this.row === 1) {
+      this.refs = record.map((_, i) => columnLetters(i))
+      this.kinds = record.map((column) => NUMBER_COLUMNS.has(column) ? 'number' : DATE_COLUMNS.has(column) ? 'date' : 'text')
+    }
+    const xml = this.rowXml(record, this.row === 1 ? [] : this.kinds) // the header row: text
+    this.rows.push(xml)
+    this.length += xml.length
+    if (this.length >= PIECE) this.handOn()
+    done()
+  }
+
+  override _flush (done: TransformCallback): void {
+    this.rows.push('</sheetData></worksheet>')
+    this.handOn()
+    done()
+  }
+
+  /** Numbers as numbers when exact, dates as styled serial numbers, the rest as inline strings; empty cells are left out. */
+  private rowXml (record: string[], kinds: Kind[]): string {
+    // toFixed, not String(): V8 keeps the strings String() makes of numbers in a cache long
+    // enough to move them into its old generation, a million row numbers' worth.
+    const row = this.row.toFixed(0)
+    let xml = `<row r="${row}">`
+    for (let i = 0; i < record.length; i++) {
+      const text = record[i]!
+      const ref = `${this.refs[i]!}${row}`
+      const kind = kinds[i] ?? 'text'
+      if (kind === 'date' && DATE.test(text)) {
+        xml += `<c r="${ref}" s="1"><v>${dateSerial(text).toFixed(0)}</v></c>`
+      } else if (kind === 'date' && text === '') {
+        // An empty asOf cell keeps the date format too, for a date typed into it later.
+        xml += `<c r="${ref}" s="1"/>`
+      } else if (text === '') {
+        continue
+      } else if (kind === 'number' && exactNumber(text)) {
+        xml += `<c r="${ref}"><v>${text}</v></c>`
+      } else {
+        // Leading or trailing white space is kept (`xml:space`), as typed.
+        xml += `<c r="${ref}" t="inlineStr"><is><t${/^\s|\s$/.test(text) ? ' xml:space="preserve"' : ''}>${escapeXml(text)}</t></is></c>`
+      }
+    }
+    return `${xml}</row>`
+  }
+
+  private handOn (): void {
+    this.push(Buffer.from(this.rows.join('')))
+    this.rows = []
+    this.length = 0
+  }
 }
 
 /**
@@ -145,11 +185,11 @@ async function * sheetXml (records: AsyncIterable<string[]>): AsyncGenerator<str
 export function xlsxExport (csv: Readable, created = new Date()): Readable {
   const zip = new ZipFile()
   const out = zip.outputStream as PassThrough
-  const sheet = new PassThrough()
+  const sheet = new SheetXml()
   for (const [name, xml] of packageParts(created)) zip.addBuffer(Buffer.from(xml), name, { mtime: created })
   zip.addReadStream(sheet, SHEET, { mtime: created })
   zip.end()
-  pipeline(csv, parse({ bom: true }), sheetXml, sheet, (err) => { if (err) out.destroy(err) })
+  pipeline(csv, parse({ bom: true }), sheet, (err) => { if (err) out.destroy(err) })
   zip.on('error', (err: Error) => out.destroy(err))
   out.on('close', () => { if (!out.readableEnded) sheet.destroy() })
   return out

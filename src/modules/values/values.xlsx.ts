@@ -41,7 +41,7 @@ export function numberText (n: number, shift = 0): string | undefined {
  * `_x005F_xHHHH_`), as Excel does. exceljs leaves both to its caller.
  */
 // eslint-disable-next-line no-control-regex -- the control characters are the point
-const UNWRITABLE = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)/g
+export const UNWRITABLE = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)/g
 export const xstring = (text: string) => text.replace(UNWRITABLE, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`)
 const unxstring = (text: string) => text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
 
