@@ -17,16 +17,14 @@
 // with a p99 <= 1.3x.
 //
 // Memory: the service's RSS is sampled from /proc during the load (goal <= 250 MB), then
-// while it exports about 1 million values as CSV (goal: RSS grows < 50 MB). The export's
-// time is compared with PostgreSQL's own `COPY (same query) TO STDOUT`.
-import { once } from 'node:events'
+// while it exports about 1 million values as CSV and then as an Excel workbook (goal for
+// each: RSS grows < 50 MB; bench/exports.ts). Their times are compared with PostgreSQL's
+// own `COPY (same query) TO STDOUT`. `--export-only` measures the exports alone (no load).
 import { parseArgs } from 'node:util'
-import pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
+import { copyBaseline, expectedRows, measureExport } from './exports.ts'
 import { generate } from './generate.ts'
 import { DEFAULT_SERVER, get, log, median, memoryOf, query, runLoad, sampleRss, SERVICE, startChild, stopChild, writeResult, type Child } from './lib.ts'
 import type { LoadResult } from './load.ts'
-import http from 'node:http'
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +33,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     server: { type: 'string', default: DEFAULT_SERVER },
-    'skip-export': { type: 'boolean', default: false }
+    'skip-export': { type: 'boolean', default: false },
+    'export-only': { type: 'boolean', default: false }
   }
 })
 const SIZE = Number(args.values)
@@ -45,12 +44,22 @@ const CONNECTIONS = Number(args.connections)
 const POOL = 10
 const database = `bench_${SIZE >= 1_000_000 ? `${SIZE / 1_000_000}m` : `${SIZE / 1000}k`}`
 
-// The export: every value of three of the fifteen years (about a fifth of the dataset).
-const EXPORT_FROM = 2023
-const EXPORT_TO = 2025
-
 const { url, values } = await generate({ server: args.server, database, values: SIZE })
 log(`read path on ${database} (${values} actuals)`)
+
+// Rate limiting stays on with a limit the load cannot reach, so its hook is measured too
+// (loopback is meant to be on its allow list).
+const serviceEnv = { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }
+
+if (args['export-only']) {
+  const service = await startChild(SERVICE, serviceEnv, 'read-service')
+  try {
+    await writeResult('read-path-export', { database, values, ...await exportBoth(service, url) })
+  } finally {
+    await stopChild(service)
+  }
+  process.exit(0)
+}
 
 // Deterministic request mix: 1,000 (county, indicator) series and 1,000 value ids.
 let seed = 7
@@ -69,9 +78,7 @@ const scenarios = [
 let service: Child | undefined
 let bare: Child | undefined
 try {
-  // Rate limiting stays on with a limit the load cannot reach, so its hook is measured too
-  // (loopback is meant to be on its allow list).
-  service = await startChild(SERVICE, { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }, 'read-service')
+  service = await startChild(SERVICE, serviceEnv, 'read-service')
   bare = await startChild('bench/bare.ts', { DATABASE_URL: url, DB_POOL_MAX: String(POOL) }, 'read-bare')
   const targets = { service, bare }
 
@@ -129,8 +136,7 @@ try {
     serviceAfterLoad: memoryOf(service.pid)
   }
 
-  let exported: Awaited<ReturnType<typeof exportCsv>> | undefined
-  if (!args['skip-export']) exported = await exportCsv(service, url)
+  const exported = args['skip-export'] ? undefined : await exportBoth(service, url)
 
   await writeResult('read-path', {
     database,
@@ -141,54 +147,26 @@ try {
     pool: POOL,
     reads,
     memory,
-    export: exported
+    export: exported?.csv,
+    exportXlsx: exported?.xlsx
   })
   for (const r of reads) {
     log(`${r.scenario}: service ${Math.round(r.service.rps)} req/s p99 ${r.service.p99} ms; bare ${Math.round(r.bare.rps)} req/s p99 ${r.bare.p99} ms; ratio ${r.ratioRps.toFixed(2)} / p99 ${r.ratioP99.toFixed(2)}`)
   }
   log(`memory: service under load max ${memory.serviceUnderLoadMaxMB.toFixed(0)} MB, bare ${memory.bareUnderLoadMaxMB.toFixed(0)} MB`)
-  if (exported !== undefined) log(`export: ${exported.rows} rows in ${(exported.ms / 1000).toFixed(1)} s, RSS ${exported.rssBeforeMB.toFixed(0)} -> max ${exported.rssMaxMB.toFixed(0)} MB (+${exported.rssGrowthMB.toFixed(0)}); COPY ${(exported.copyMs / 1000).toFixed(1)} s`)
 } finally {
   if (service !== undefined) await stopChild(service)
   if (bare !== undefined) await stopChild(bare)
 }
 
-/** Streams the CSV export and counts it while sampling the service's RSS; then COPY of the same rows. */
-async function exportCsv (svc: Child, url: string) {
-  const path = `/v1/values?format=csv&from=${EXPORT_FROM}&to=${EXPORT_TO}`
-  const [{ n: expected }] = await query<{ n: number }>(url, `select count(*)::int as n from yearly_values
-    where from_year >= $1 and year <= $2 and category is null and grade is null and sex is null and area is null`, [EXPORT_FROM, EXPORT_TO]) as [{ n: number }]
-  await new Promise((resolve) => setTimeout(resolve, 2000))
-  const before = memoryOf(svc.pid).rss
-  const sampler = sampleRss(svc.pid, 100)
-  const started = performance.now()
-  let bytes = 0
-  let lines = 0
-  await new Promise<void>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: svc.port, path }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`export: ${res.statusCode}`))
-      res.on('data', (c: Buffer) => {
-        bytes += c.length
-        for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++
-      })
-      res.on('end', resolve)
-      res.on('error', reject)
-    }).on('error', reject)
-  })
-  const ms = performance.now() - started
-  const rss = sampler.stop()
-  // Each exported row is one line (no value of the synthetic dataset holds a newline).
-  if (lines - 1 !== expected) throw new Error(`export: ${lines - 1} rows, expected ${expected}`)
-
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  const copyStarted = performance.now()
-  const stream = client.query(copyTo(`copy (select * from yearly_values where from_year >= ${EXPORT_FROM} and year <= ${EXPORT_TO}
-    and category is null and grade is null and sex is null and area is null order by year, id) to stdout (format csv, header)`))
-  let copyBytes = 0
-  stream.on('data', (c: Buffer) => { copyBytes += c.length })
-  await once(stream, 'end')
-  const copyMs = performance.now() - copyStarted
-  await client.end()
-  return { rows: lines - 1, bytes, ms, rowsPerSecond: (lines - 1) / (ms / 1000), rssBeforeMB: before, rssMaxMB: rss.max, rssGrowthMB: rss.max - before, copyMs, copyBytes }
+/** The CSV export, then the workbook export, of the same values, each with COPY's time beside it. */
+async function exportBoth (svc: Child, url: string) {
+  const expected = await expectedRows(url)
+  const copy = await copyBaseline(url)
+  const csv = { ...await measureExport(svc.port, svc.pid, 'csv', expected), ...copy }
+  const xlsx = { ...await measureExport(svc.port, svc.pid, 'xlsx', expected), ...copy }
+  for (const [format, e] of Object.entries({ csv, xlsx })) {
+    log(`${format} export: ${e.rows} rows, ${(e.bytes / 1e6).toFixed(1)} MB in ${(e.ms / 1000).toFixed(1)} s, RSS ${e.rssBeforeMB.toFixed(0)} -> max ${e.rssMaxMB.toFixed(0)} MB (+${e.rssGrowthMB.toFixed(0)}); COPY ${(e.copyMs / 1000).toFixed(1)} s`)
+  }
+  return { csv, xlsx }
 }

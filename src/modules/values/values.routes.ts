@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
@@ -11,7 +11,8 @@ import { createValuesRepository, listCursorKey } from './values.repository.ts'
 import { toValueResource } from './values.model.ts'
 import { HistoryPage, HistoryQuery, parseBreakdownFilter, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
 import { valueHistoryOf } from './values.history.ts'
-import { writeXlsx, XLSX_TYPE } from './values.xlsx.ts'
+import { xlsxExport } from './values.workbook.ts'
+import { XLSX_TYPE } from './values.xlsx.ts'
 import { createValuesService } from './values.service.ts'
 
 const tags = ['values']
@@ -71,10 +72,8 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const csv = await repo.exportCsv(where)
       if (file === 'xlsx') {
-        const out = new PassThrough()
-        // Written as the client reads it; a failure midway ends the response early.
-        writeXlsx(csv, out).catch((err: Error) => { request.log.error({ err: { message: err.message } }, 'xlsx export failed'); out.destroy(err); csv.destroy() })
-        return reply.type(XLSX_TYPE).header('content-disposition', 'attachment; filename="values.xlsx"').send(out as unknown as string)
+        // Written as the client reads it; a failure midway breaks the response off.
+        return reply.type(XLSX_TYPE).header('content-disposition', 'attachment; filename="values.xlsx"').send(xlsxExport(csv) as unknown as string)
       }
       const body = bom ? Readable.from((async function * () { yield Buffer.from([0xEF, 0xBB, 0xBF]); yield * csv })()) : csv
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(body as unknown as string)
