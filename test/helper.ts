@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import pino from 'pino'
-import app from '../src/app.ts'
+import app, { type AppOptions } from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { buildOptions } from '../src/options.ts'
 import type { RateLimitOptions } from '../src/plugins/rate-limit.ts'
@@ -177,6 +177,8 @@ export interface BuildOptions {
   readsRequireToken?: boolean
   /** Rate limit instead of the default (e.g. `{ max: 0 }`, off, for the fuzzer's thousands of requests). */
   rateLimit?: RateLimitOptions
+  /** Cache lifetimes instead of the defaults. */
+  caching?: AppOptions['caching']
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
@@ -192,7 +194,7 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   }
   // Load shedding is tested on its own (test/hardening.test.ts): parallel test files on a
   // small machine lag the event loop enough to trip it at random.
-  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}) })
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}), ...(options.caching !== undefined ? { caching: options.caching } : {}) })
   await server.ready()
   if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {

@@ -800,6 +800,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -853,6 +857,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -1089,6 +1104,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1137,6 +1156,10 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1755,6 +1778,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1808,6 +1835,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -1874,6 +1912,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1927,6 +1969,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2000,6 +2053,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2053,6 +2110,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2122,6 +2190,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2214,6 +2286,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2518,6 +2601,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,6 +2692,10 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3399,6 +3490,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3488,6 +3583,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -3799,6 +3905,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3883,6 +3993,10 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4703,6 +4817,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4850,6 +4968,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -5321,6 +5450,12 @@ export interface operations {
             /** @description A page of values (JSON), or every matching value as CSV */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers that choose the representation: Accept. */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5438,6 +5573,19 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers that choose the representation: Accept. */
+                    Vary?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -5833,6 +5981,10 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5975,6 +6127,10 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6513,6 +6669,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6903,6 +7063,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -7138,6 +7309,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7199,6 +7374,17 @@ export interface operations {
                         hasMore: boolean;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -7625,6 +7811,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7977,6 +8167,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -8065,6 +8266,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8192,6 +8397,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -8283,6 +8499,10 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8344,6 +8564,17 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {

@@ -2,6 +2,7 @@ import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, invalidCursor } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
+import { NOT_MODIFIED } from '../../lib/routes.ts'
 import { NATIONAL_ROOT } from '../regions/regions.rules.ts'
 import { assertLevelBelow } from '../rollup/rollup.service.ts'
 import { createSubjectLookup } from '../rollup/rollup.repository.ts'
@@ -16,6 +17,7 @@ const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const subject = createSubjectLookup(app.db)
 
   app.get('/indicators/:code/ranking', {
+    config: { cache: 'data' },
     schema: {
       tags: ['monitoring'],
       operationId: 'getIndicatorRanking',
@@ -27,7 +29,7 @@ const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ].join('\n'),
       params: RankingParams,
       querystring: RankingQuery,
-      response: { 200: RankingPage, ...problems(400, 404, 422) }
+      response: { 200: RankingPage, ...NOT_MODIFIED, ...problems(400, 404, 422) }
     }
   }, async (request) => {
     const { year, level = 'county', within = NATIONAL_ROOT, limit = 100, cursor } = request.query
