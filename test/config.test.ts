@@ -10,21 +10,22 @@ t.test('the environment becomes the options of the app\'s plugins', async (t) =>
     MAX_EVENT_LOOP_DELAY_MS: '0',
     READS_REQUIRE_TOKEN: 'true',
     CACHE_MAX_AGE: '0',
-    CACHE_STALE_WHILE_REVALIDATE: '120'
+    CACHE_STALE_WHILE_REVALIDATE: '120',
+    CACHE_MEMORY_MB: '0'
   })
   t.same(appOptionsOf(config), {
     auth: { readsRequireToken: true, pepper: undefined },
     rateLimit: { max: 5, windowMs: 2000, allow: ['10.0.0.7'] },
     cors: { origins: ['https://dpf.zj.gov.cn', 'https://example.org'] },
     loadShedding: { maxEventLoopDelayMs: 0 },
-    caching: { maxAge: 0, staleWhileRevalidate: 120 }
+    caching: { maxAge: 0, staleWhileRevalidate: 120, memoryBytes: 0 }
   })
   t.same(appOptionsOf(loadConfig({})), {
     auth: { readsRequireToken: false, pepper: undefined },
     rateLimit: { max: 1200, windowMs: 60_000, allow: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] },
     cors: { origins: [] },
     loadShedding: { maxEventLoopDelayMs: 1000 },
-    caching: { maxAge: 10, staleWhileRevalidate: 30 }
+    caching: { maxAge: 10, staleWhileRevalidate: 30, memoryBytes: 16 * 2 ** 20 }
   }, 'the defaults')
 })
 

@@ -2,16 +2,19 @@ import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../db/client.ts'
+import { createAnswerCache } from '../lib/answer-cache.ts'
 import { buildTag } from '../lib/build-tag.ts'
 import { noneMatchNames } from '../lib/conditional.ts'
-import { createVersionSource } from '../lib/data-version.ts'
+import { createVersionSource, type VersionSource } from '../lib/data-version.ts'
 import { addVary } from '../lib/vary.ts'
 
 /**
  * How a GET route's answers may be cached (`config: { cache }`):
  * - `data`: the answer is derived from the registry's data (a list, progress, a rollup, a
  *   ranking). Its ETag is derived from the data version, computed before the handler runs,
- *   so If-None-Match with the current tag is answered 304 without running the handler.
+ *   so If-None-Match with the current tag is answered 304 without running the handler, and
+ *   a JSON answer may be kept in memory and replayed (body and content type only: such a
+ *   handler sets no headers of its own).
  * - `revision`: a single resource whose handler sets its ETag (its revision); only the
  *   Cache-Control below is added.
  * - an object: `data`, with what else selects the answer (see DataCache).
@@ -41,9 +44,11 @@ export interface CachingOptions {
   staleWhileRevalidate: number
   /** READS_REQUIRE_TOKEN: answers are private to the token holder. */
   readsRequireToken: boolean
+  /** Bytes of serialized answers kept in this process (CACHE_MEMORY_MB); 0: none. */
+  memoryBytes?: number
 }
 
-export const defaultCaching = { maxAge: 10, staleWhileRevalidate: 30 }
+export const defaultCaching = { maxAge: 10, staleWhileRevalidate: 30, memoryBytes: 16 * 2 ** 20 }
 
 /**
  * The database this request's reads run on, where its data version must be computed: a
@@ -101,7 +106,10 @@ export function documentCaching (response: Record<string, unknown>, setting: Cac
  * Cacheable reads (RFC 9111): routes that opt in (`config.cache`) get Cache-Control from
  * the configuration, and data routes an ETag from the data version, so a shared cache (a
  * reverse proxy, a CDN) can keep and revalidate them, and a conditional request for
- * unchanged data costs one small query instead of the route's own.
+ * unchanged data costs one small query instead of the route's own. With CACHE_MEMORY_MB
+ * set, JSON answers of data routes are also kept in this process (lib/answer-cache.ts)
+ * and replayed while their ETag is current, which each request checks against a version
+ * taken after it arrived.
  *
  * The ETag is weak: two answers with one tag carry the same data in the same
  * representation, not necessarily the same bytes (a workbook records when it was written;
@@ -114,15 +122,17 @@ export function documentCaching (response: Record<string, unknown>, setting: Cac
 export default fp<CachingOptions>(async (app, opts) => {
   const build = await buildTag()
   const cacheControl = cacheControlOf(opts)
-  const sources = new WeakMap<Db, () => Promise<string>>()
+  const sources = new WeakMap<Db, VersionSource>()
+  const memory = (opts.memoryBytes ?? 0) > 0 ? createAnswerCache(opts.memoryBytes!) : undefined
+  const memoryKeys = new WeakMap<FastifyRequest, string>()
 
-  const versionOf = (db: Db): Promise<string> => {
+  const sourceOf = (db: Db): VersionSource => {
     let source = sources.get(db)
     if (source === undefined) {
       source = createVersionSource(db)
       sources.set(db, source)
     }
-    return source()
+    return source
   }
 
   function conditional (route: DataCache): preHandlerAsyncHookHandler {
@@ -130,20 +140,35 @@ export default fp<CachingOptions>(async (app, opts) => {
     return async function (request: FastifyRequest, reply: FastifyReply) {
       // Before the handler's query, never after: a version read after the data could name
       // newer data than the answer holds, and a later request would get 304 for an old copy.
-      const hash = createHash('sha256').update(build).update('\0').update(await versionOf(readDbOf(request)))
-      for (const name of vary) hash.update('\0').update(String(request.headers[name] ?? ''))
-      if (route.depends !== undefined) hash.update('\0').update(route.depends(request))
-      const etag = `W/"${hash.digest('base64url').slice(0, 22)}"`
+      // A 304 or an answer from memory says "this is current", so it needs a version taken
+      // after the request arrived; a full answer only needs one taken before its query.
+      const source = sourceOf(readDbOf(request))
+      const version = await (request.headers['if-none-match'] !== undefined || memory !== undefined ? source.current() : source.known())
+      // What selects this representation of the URL besides the data.
+      let variant = ''
+      for (const name of vary) variant += `\0${String(request.headers[name] ?? '')}`
+      if (route.depends !== undefined) variant += `\0${route.depends(request)}`
+      const etag = `W/"${createHash('sha256').update(`${build}\0${version}${variant}`).digest('base64url').slice(0, 22)}"`
       reply.header('etag', etag)
       if (route.vary !== undefined) addVary(reply, ...route.vary)
       if (noneMatchNames(request, etag)) return reply.code(304).send()
+      if (memory !== undefined && request.method === 'GET') {
+        const key = `${request.url}${variant}`
+        const hit = memory.get(key, etag)
+        if (hit !== undefined) return reply.type(hit.type).send(hit.payload)
+        memoryKeys.set(request, key)
+      }
     }
   }
 
   // Only what succeeded may be kept: an error (a 404 that a write may end, a 503) is not.
-  const headers: onSendHookHandler = (_request, reply, payload, done) => {
+  const headers: onSendHookHandler = (request, reply, payload, done) => {
     if (reply.statusCode === 200 || reply.statusCode === 304) {
       reply.header('cache-control', cacheControl)
+      const key = memoryKeys.get(request)
+      if (key !== undefined && reply.statusCode === 200 && typeof payload === 'string') {
+        memory!.set(key, { etag: reply.getHeader('etag') as string, type: reply.getHeader('content-type') as string, payload })
+      }
     } else {
       reply.header('cache-control', 'no-store')
       reply.removeHeader('etag')
