@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import pg from 'pg'
 import pino from 'pino'
-import app from '../src/app.ts'
+import app, { type AppOptions } from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
 import { buildOptions } from '../src/options.ts'
 import type { ImportsServiceOptions } from '../src/modules/imports/imports.service.ts'
@@ -188,6 +188,8 @@ export interface BuildOptions {
   database?: Database
   /** Bulk import settings (e.g. a short Idempotency-Key wait). */
   imports?: ImportsServiceOptions
+  /** Cache lifetimes instead of the defaults. */
+  caching?: AppOptions['caching']
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
@@ -205,7 +207,7 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   }
   // Load shedding is tested on its own (test/hardening.test.ts): parallel test files on a
   // small machine lag the event loop enough to trip it at random.
-  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}), ...(options.imports !== undefined ? { imports: options.imports } : {}) })
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}), ...(options.imports !== undefined ? { imports: options.imports } : {}), ...(options.caching !== undefined ? { caching: options.caching } : {}) })
   await server.ready()
   if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {

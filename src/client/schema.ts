@@ -858,6 +858,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -913,6 +919,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -1159,6 +1180,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -1209,6 +1236,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -1851,6 +1884,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -1906,6 +1945,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -1978,6 +2032,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2033,6 +2093,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2112,6 +2187,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2167,6 +2248,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2242,6 +2338,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2336,6 +2438,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2650,6 +2767,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2739,6 +2862,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -3557,6 +3686,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -3648,6 +3783,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -3969,6 +4119,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -4055,6 +4211,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -4903,6 +5065,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -5052,6 +5220,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -5531,6 +5714,12 @@ export interface operations {
             /** @description A page of values (JSON), or every matching value as CSV */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Accept, Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -5650,6 +5839,21 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Accept, Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -6055,6 +6259,12 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -6199,6 +6409,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -6755,6 +6971,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -7147,6 +7369,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -7390,6 +7627,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -7453,6 +7696,21 @@ export interface operations {
                         hasMore: boolean;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -7897,6 +8155,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -8251,6 +8515,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -8345,6 +8624,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -8474,6 +8759,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -8571,6 +8871,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -8634,6 +8940,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
-import { queryRows } from '../../db/query.ts'
+import { queryRows, statement } from '../../db/query.ts'
 
 import type { changeEntities, changeOps } from '../../db/schema.ts'
 
@@ -18,8 +18,36 @@ export interface ChangeRow {
   at: string
 }
 
+/**
+ * The version of everything the public reads are derived from. Every write of a region,
+ * indicator, plan, target or value adds a feed row in its own transaction (the triggers of
+ * migrations/0006), so the data differ between two moments only if the feed does. With X
+ * the snapshot's xmin (every transaction below it has finished), the version is the
+ * greatest (txid, id) below X, which can no longer change but by rising, and the number
+ * of rows visible at or above X. A transaction that commits between two reads was running
+ * at the first read or began after it, so its txid is >= the first X: either its rows are
+ * below the second X, above the first greatest (txid, id), or some rows moved below X
+ * (which raises it too), or none did and the count above X grew. max(id) alone would not
+ * do: a transaction holding a lower id can commit after a higher id is visible. The feed
+ * is never pruned; the count relies on that. Both parts read changes_cursor_idx (txid,
+ * id): an index-only scan of one entry, and of the rows of the transactions newer than
+ * the oldest one still running (few, unless a transaction stays open for long).
+ */
+const VERSION = statement<{ horizon: string, above: number }>('data_version', `
+  select
+    coalesce((select c.txid::text || '.' || c.id from changes c
+      where c.txid < pg_snapshot_xmin(pg_current_snapshot())
+      order by c.txid desc, c.id desc limit 1), '0') as horizon,
+    (select count(*)::int from changes c where c.txid >= pg_snapshot_xmin(pg_current_snapshot())) as above`)
+
 export function createChangesRepository (db: Db) {
   return {
+    /** The data version now (see VERSION): equal strings mean no write committed in between. */
+    async version (): Promise<string> {
+      const [row] = await VERSION.run(db, [])
+      return `${row!.horizon}+${row!.above}`
+    },
+
     /**
      * Changes after (txid, id), in transaction order. Only transactions older than every
      * transaction still running are served (pg_snapshot_xmin): a writer that started

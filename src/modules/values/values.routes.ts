@@ -22,6 +22,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = createValuesService(app.db)
 
   app.get('/values', {
+    config: { cache: { vary: ['Accept'] } },
     schema: {
       tags,
       operationId: 'listValues',
@@ -50,6 +51,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'text/csv': { schema: { type: 'string', description: 'CSV with a header row: the columns POST /v1/values/import accepts', examples: ['kind,planId,regionCode,indicatorCode,fromYear,year,breakdown,value,status,numerator,denominator,asOf,comparator,binding,baselineYear,baselineValue,qualitative,source,note\nactual,,330683,hardship-subsidy-beneficiaries,2021,2021,,3491,final,,,2021-09-30,,,,,,,\n'] } }
           }
         },
+        ...NOT_MODIFIED,
         ...problems(400)
       }
     }
@@ -111,6 +113,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/values/:id', {
+    config: { cache: 'revision' },
     schema: {
       tags,
       operationId: 'getValue',
@@ -126,6 +129,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/values/:id/history', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'getValueHistory',
@@ -133,7 +137,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Oldest first: for each write (create, update, delete) who made it, when, and the value before and after. Available after a delete too. Revisions that changed nothing are not writes and do not appear.',
       params: ValueParams,
       querystring: HistoryQuery,
-      response: { 200: HistoryPage, ...problems(400, 404) }
+      response: { 200: HistoryPage, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     const entries = await valueHistoryOf(request.readDb, request.params.id)
