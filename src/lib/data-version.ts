@@ -20,8 +20,14 @@ export interface VersionSource {
 }
 
 /**
- * The data version (changes.repository.ts) of one database, with concurrent callers
- * sharing queries. A query already under way may have taken its snapshot before a
+ * The data version of one database: the number of visible rows of the changes feed, which
+ * rises with every commit that changed data and with nothing else (changes.repository.ts,
+ * visibleSince). The rows below the last horizon are final, so their count is kept here and
+ * each query counts only the rows from that horizon on. Queries run one at a time (below),
+ * which is what keeps that count right. Equal versions mean equal data on any server of one
+ * history (the primary and its replicas), so instances agree on tags.
+ *
+ * Concurrent callers share queries. A query already under way may have taken its snapshot before a
  * caller's request arrived, and so miss a commit whose answer the client had already seen:
  * `current` callers wait for the next query, which every caller arriving meanwhile
  * shares. So there is at most one version query in flight per database, whatever the
@@ -32,9 +38,24 @@ export function createVersionSource (db: Db): VersionSource {
   let running: Promise<string> | undefined
   let next: Promise<string> | undefined
   let last: Promise<string> | undefined
+  // Rows below `horizon` (a txid) are final; `settled` of them are visible.
+  let horizon = '0'
+  let settled = 0
+
+  const version = async (): Promise<string> => {
+    const counted = await changes.visibleSince(horizon)
+    const total = settled + counted.since
+    // xmin does not go back on one server; should a failover ever show an older one, the
+    // kept count stays with the horizon it was counted to.
+    if (BigInt(counted.horizon) > BigInt(horizon)) {
+      settled += counted.settled
+      horizon = counted.horizon
+    }
+    return String(total)
+  }
 
   const start = () => {
-    const query = changes.version()
+    const query = version()
     running = query
     const done = () => { if (running === query) running = undefined }
     query.then((version) => {

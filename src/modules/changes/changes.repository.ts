@@ -19,33 +19,30 @@ export interface ChangeRow {
 }
 
 /**
- * The version of everything the public reads are derived from. Every write of a region,
- * indicator, plan, target or value adds a feed row in its own transaction (the triggers of
- * migrations/0006), so the data differ between two moments only if the feed does. With X
- * the snapshot's xmin (every transaction below it has finished), the version is the
- * greatest (txid, id) below X, which can no longer change but by rising, and the number
- * of rows visible at or above X. A transaction that commits between two reads was running
- * at the first read or began after it, so its txid is >= the first X: either its rows are
- * below the second X, above the first greatest (txid, id), or some rows moved below X
- * (which raises it too), or none did and the count above X grew. max(id) alone would not
- * do: a transaction holding a lower id can commit after a higher id is visible. The feed
- * is never pruned; the count relies on that. Both parts read changes_cursor_idx (txid,
- * id): an index-only scan of one entry, and of the rows of the transactions newer than
- * the oldest one still running (few, unless a transaction stays open for long).
+ * How many feed rows are visible, counted from a horizon the caller keeps (see
+ * lib/data-version.ts). Every write of a region, indicator, plan, target or value adds a
+ * feed row in its own transaction (the triggers of migrations/0006), and the feed is only
+ * ever added to, so the number of visible feed rows rises with every commit that changed
+ * data and with nothing else: it is the data version. Counting them all each time would
+ * scan the feed; instead, with X the snapshot's xmin (every transaction below it has
+ * finished, so the rows below it are final), the caller keeps the count below its last X
+ * and asks only for the rows at or above it: `since` (all of them, visible now) and
+ * `settled` (those below the new X, to add to its kept count). Both read changes_cursor_idx
+ * (txid, id) from the last X: the rows of the transactions newer than the oldest one
+ * running at the last call (few, unless a transaction stays open for long).
  */
-const VERSION = statement<{ horizon: string, above: number }>('data_version', `
-  select
-    coalesce((select c.txid::text || '.' || c.id from changes c
-      where c.txid < pg_snapshot_xmin(pg_current_snapshot())
-      order by c.txid desc, c.id desc limit 1), '0') as horizon,
-    (select count(*)::int from changes c where c.txid >= pg_snapshot_xmin(pg_current_snapshot())) as above`)
+const VISIBLE_SINCE = statement<{ horizon: string, settled: number, since: number }>('data_version', `
+  select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
+    count(*) filter (where c.txid < pg_snapshot_xmin(pg_current_snapshot()))::int as settled,
+    count(*)::int as since
+  from changes c where c.txid >= $1::xid8`)
 
 export function createChangesRepository (db: Db) {
   return {
-    /** The data version now (see VERSION): equal strings mean no write committed in between. */
-    async version (): Promise<string> {
-      const [row] = await VERSION.run(db, [])
-      return `${row!.horizon}+${row!.above}`
+    /** Feed rows visible at or above `horizon` (a txid; '0' for all), and the new horizon (see VISIBLE_SINCE). */
+    async visibleSince (horizon: string): Promise<{ horizon: string, settled: number, since: number }> {
+      const [row] = await VISIBLE_SINCE.run(db, [horizon])
+      return { horizon: row!.horizon, settled: Number(row!.settled), since: Number(row!.since) }
     },
 
     /**
