@@ -254,6 +254,19 @@ t.test('the workbook export reads the database\'s CSV only as fast as the workbo
   t.ok(csv.destroyed, 'the CSV (and with it its database connection) is let go when the client goes away')
 })
 
+t.test('a selection larger than a sheet breaks the workbook off instead of ending it with values missing', async (t) => {
+  const row = 'actual,,330683,new-employment,2014,2014,,5,final,,,2014-12-31,,,,,,来源,备注\n'
+  const drain = (stream: Readable) => new Promise<Error | undefined>((resolve) => {
+    stream.on('error', resolve)
+    stream.on('end', () => resolve(undefined))
+    stream.resume()
+  })
+  // A sheet of 10 rows: the header and 9 values.
+  t.equal(await drain(xlsxExport(Readable.from([`${CSV_HEADER}\n${row.repeat(9)}`]), new Date(), 10)), undefined, 'a full sheet is a workbook')
+  const over = await drain(xlsxExport(Readable.from([`${CSV_HEADER}\n${row.repeat(10)}`]), new Date(), 10))
+  t.match(over?.message, /more values than a sheet holds \(9\)/, 'one value more breaks it off')
+})
+
 t.test('the workbook export writes a number cell exactly when the double is the stored decimal', async (t) => {
   const cases = ['0', '-0', '0.0', '1.0', '01', '.5', '5.', '+1', ' 1', '1e5', '0.1', '0.30000000000000004', '-0.5', '0.0000001',
     '123456789012345', '1234567890123456', '12345678901234.5', '0.00000000000001', '9007199254740993', '1000000000000000000000']

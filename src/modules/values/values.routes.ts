@@ -37,6 +37,8 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'that `POST /v1/values/import` accepts, so an export imports back unchanged. The CSV is UTF-8; `bom=true` starts it',
         `with a byte order mark so that Excel opens it right. \`format=xlsx\` or \`Accept: ${XLSX_TYPE}\` streams the same`,
         'as an Excel workbook (one sheet, the same header row; numbers as numbers when exact, `asOf` as a date).',
+        'A sheet holds at most 1,048,575 values (a spreadsheet\'s row limit): a larger selection breaks off rather than end',
+        'as a workbook with values missing; export it as CSV or in parts (by year, by region).',
         'In both, a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with a',
         'leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula; the import removes that',
         'apostrophe again. Number, year and date columns are never prefixed (`-5` is a number).'

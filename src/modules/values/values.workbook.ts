@@ -101,6 +101,12 @@ export function exactNumber (text: string): boolean {
 
 type Kind = 'number' | 'date' | 'text'
 
+/**
+ * Rows of a sheet, the header row included: Excel and LibreOffice stop reading a sheet
+ * there, so a workbook with more rows would lose values without a word.
+ */
+export const SHEET_ROWS = 1_048_576
+
 /** The sheet's XML is handed on in buffers of about this size (a row at a time would cost a stream write per row). */
 const PIECE = 64 * 1024
 
@@ -118,13 +124,19 @@ class SheetXml extends Transform {
   private refs: string[] = []
   private kinds: Kind[] = []
 
-  constructor () {
+  constructor (private readonly sheetRows: number) {
     // A few buffers wait on the readable side, so handing one on does not stop the parser
     // halfway through a chunk of its input (the rest of which would then queue).
     super({ writableObjectMode: true, readableHighWaterMark: 4 * PIECE })
   }
 
   override _transform (record: string[], _encoding: BufferEncoding, done: TransformCallback): void {
+    // Past the sheet's last row the export breaks off (the download fails) rather than end
+    // as a workbook that spreadsheets would open with values missing.
+    if (this.row === this.sheetRows) {
+      done(new Error(`more values than a sheet holds (${this.sheetRows - 1}): export them as CSV or in parts`))
+      return
+    }
     if (++this.row === 1) {
       this.refs = record.map((_, i) => columnLetters(i))
       this.kinds = record.map((column) => NUMBER_COLUMNS.has(column) ? 'number' : DATE_COLUMNS.has(column) ? 'date' : 'text')
@@ -182,10 +194,10 @@ class SheetXml extends Transform {
  * which gives its database connection back; a failure of `csv` midway destroys the
  * returned stream with it, so the response breaks off instead of ending as a valid file.
  */
-export function xlsxExport (csv: Readable, created = new Date()): Readable {
+export function xlsxExport (csv: Readable, created = new Date(), sheetRows = SHEET_ROWS): Readable {
   const zip = new ZipFile()
   const out = zip.outputStream as PassThrough
-  const sheet = new SheetXml()
+  const sheet = new SheetXml(sheetRows)
   for (const [name, xml] of packageParts(created)) zip.addBuffer(Buffer.from(xml), name, { mtime: created })
   zip.addReadStream(sheet, SHEET, { mtime: created })
   zip.end()
