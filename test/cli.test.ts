@@ -10,12 +10,10 @@ import iconv from 'iconv-lite'
 import pino from 'pino'
 import t from 'tap'
 import app from '../src/app.ts'
-import { sql } from 'drizzle-orm'
 import { openDatabase } from '../src/db/client.ts'
-import { queryRows } from '../src/db/query.ts'
 import { createTokensService } from '../src/modules/tokens/tokens.service.ts'
 import { buildOptions } from '../src/options.ts'
-import { collect, freshDatabase, tokenFor } from './helper.ts'
+import { collect, feedSettled, freshDatabase, tokenFor } from './helper.ts'
 
 // The CLI (bin/indicator-registry.js) as a user runs it: a child process talking HTTP to
 // a server this test starts on 127.0.0.1 (port 0), over the suite's database flavour.
@@ -142,21 +140,6 @@ async function feed (after?: string): Promise<{ items: Array<{ entity: string, k
 }
 const lastCursor = async () => (await feed()).cursor
 
-/**
- * Waits until every change written so far is served by the feed. The feed holds back
- * changes newer than the oldest transaction still running anywhere on the server
- * (pg_snapshot_xmin), and on a shared PostgreSQL server other test runs hold
- * transactions open: assertions about "nothing new" wait for that to pass.
- */
-async function settled (): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const [row] = await queryRows<{ pending: number }>(fresh.database.db, sql`select count(*)::int as pending from changes where txid >= pg_snapshot_xmin(pg_current_snapshot())`)
-    if (row?.pending === 0) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error('the changes feed did not catch up within 30 s')
-}
-
 t.test('push a CSV in chunks, then the same file again: all unchanged', async (t) => {
   const file = await csvFile('values.csv', 600, { firstYear: 1950 })
   const first = await cli(['push', file, '--chunk-size', '250', '--json'], { REGISTRY_TOKEN: editor })
@@ -201,7 +184,7 @@ t.test('rejected rows: partial writes the rest and lists them; atomic writes not
 
 t.test('an interrupted push re-run replays the chunks already sent: no duplicates', async (t) => {
   const file = await csvFile('interrupted.csv', 500, { firstYear: 2000, value: (i) => String(i % 13) })
-  await settled()
+  await feedSettled(fresh.database)
   const before = await lastCursor()
   // Hold the third chunk on the server, kill the CLI there (as a crash or a timeout
   // would), then let the server go on with what it had.
@@ -229,7 +212,7 @@ t.test('an interrupted push re-run replays the chunks already sent: no duplicate
   const values = await stored(2000, 2040)
   t.equal(values.length, 500, 'every row stored once')
   t.ok(values.every((v) => v.revision === 1), 'no row written twice')
-  await settled()
+  await feedSettled(fresh.database)
   const valueChanges = (await feed(before)).items.filter((c) => c.entity === 'value')
   t.equal(valueChanges.length, 500, 'one change per row in the feed')
   t.equal(new Set(valueChanges.map((c) => c.key)).size, 500, 'no value appears twice')
@@ -238,7 +221,7 @@ t.test('an interrupted push re-run replays the chunks already sent: no duplicate
 t.test('pull follows the feed from a state file; a second pull has nothing new', async (t) => {
   const state = path.join(work, 'sync.state')
   const out = path.join(work, 'changes.ndjson')
-  await settled()
+  await feedSettled(fresh.database)
   const first = await cli(['pull', '--state', state, '--out', out])
   t.equal(first.code, 0, first.stderr)
   const lines = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
@@ -255,7 +238,7 @@ t.test('pull follows the feed from a state file; a second pull has nothing new',
 
   const res = await server.inject({ method: 'PATCH', url: '/v1/regions/330683001', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: { nameEn: 'Shanhu Street' } })
   t.equal(res.statusCode, 200)
-  await settled()
+  await feedSettled(fresh.database)
   const third = await cli(['pull', '--state', state, '--format', 'csv'])
   t.equal(third.code, 0, third.stderr)
   t.match(third.stdout, /^cursor,entity,key,op,revision,actor,at\n[A-Za-z0-9_-]+,region,330683001,upsert,2,[0-9a-f]{12},[^\n]+\n$/, 'exactly the new change, as CSV')
@@ -272,7 +255,7 @@ t.test('pull follows the feed from a state file; a second pull has nothing new',
   t.equal(failed.code, 5, 'a 5xx is exit 5')
   t.equal(badOut.code, 2, 'an --out that cannot be written is a usage error')
   t.equal(JSON.parse(await readFile(state, 'utf8')).cursor, cursor, 'the cursor did not move')
-  await settled()
+  await feedSettled(fresh.database)
   const retried = await cli(['pull', '--state', state, '--out', out])
   t.equal(retried.code, 0, retried.stderr)
   const appended = (await readFile(out, 'utf8')).trim().split('\n')

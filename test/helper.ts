@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import pino from 'pino'
 import app, { type AppOptions } from '../src/app.ts'
-import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
+import { migrationsFolder, openDatabase, type Database, type Db } from '../src/db/client.ts'
 import { queryRows } from '../src/db/query.ts'
 import { buildOptions } from '../src/options.ts'
 import type { ImportsServiceOptions } from '../src/modules/imports/imports.service.ts'
@@ -302,16 +302,19 @@ export async function createPlan (server: FastifyInstance, overrides: Record<str
 }
 
 /** Every item of a paginated list, following nextCursor to the end. */
+/** True when the changes feed serves every change committed so far (see feedSettled). */
+export const FEED_SETTLED = 'select coalesce(pg_snapshot_xmin(pg_current_snapshot()) > max(txid), true) as settled from changes'
+
 /**
  * Waits until the changes feed serves every change committed so far. The feed holds a
  * transaction back while an older one is still running anywhere on the server, and on the
  * PostgreSQL test server other test files' transactions are: a test that reads the feed
  * right after its own writes waits for them first (at most `timeoutMs`).
  */
-export async function feedSettled (server: FastifyInstance, timeoutMs = 60_000): Promise<void> {
+export async function feedSettled (server: { db: Db }, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const [row] = await queryRows<{ settled: boolean }>(server.db, sql`select coalesce(pg_snapshot_xmin(pg_current_snapshot()) > max(txid), true) as settled from changes`)
+    const [row] = await queryRows<{ settled: boolean }>(server.db, sql.raw(FEED_SETTLED))
     if (row?.settled === true) return
     if (Date.now() > deadline) throw new Error(`the changes feed did not serve every committed change within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 20))

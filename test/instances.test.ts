@@ -7,6 +7,7 @@ import {
   startService, stopService, type Answer, type Service
 } from './faults/harness.ts'
 import { redisOrSkip, uniquePrefix } from './redis.ts'
+import { FEED_SETTLED } from './helper.ts'
 
 // Several instances, one truth: two service processes (`npm start`) on one fresh
 // PostgreSQL database, started together. Idempotency keys live in the database (one
@@ -74,6 +75,9 @@ async function run (adminUrl: string) {
       `select count(*)::int as rows, sum(revision)::int as revisions,
         (select last_value from pg_sequences where sequencename = 'yearly_values_id_seq')::int as drawn from yearly_values`)
     t.same(stored, { rows: 50, revisions: 50, drawn: 50 })
+    // The feed serves a transaction once every older one on the server has finished (see
+    // feedSettled); other test databases' transactions may still be running.
+    for (let i = 0; i < 600 && (await pgQuery<{ settled: boolean }>(databaseUrl, FEED_SETTLED))[0]?.settled !== true; i++) await new Promise((resolve) => setTimeout(resolve, 100))
     const feed = JSON.parse((await request(services[1]!.url, 'GET', '/v1/changes?limit=1000', undefined, { authorization: `Bearer ${token}` })).body) as { items: Array<{ entity: string, key: string }> }
     const valueChanges = feed.items.filter((c) => c.entity === 'value')
     t.equal(valueChanges.length, 50, 'one change per value in the feed')

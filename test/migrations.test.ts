@@ -15,6 +15,7 @@ import { migrationsFolder, openDatabase, type Database } from '../src/db/client.
 import { queryRows } from '../src/db/query.ts'
 import { createEmbedded } from '../src/db/embedded.ts'
 import { createChangesRepository } from '../src/modules/changes/changes.repository.ts'
+import { feedSettled } from './helper.ts'
 
 // Upgrading a database that already holds data: migration 0006 turns the feed's one row
 // per change into one row per statement. A poller must still see every earlier change,
@@ -80,6 +81,7 @@ t.test('feed entries written before 0006 are served after it, once each', async 
   await database.migrate()
   t.ok(await database.migrationsApplied())
   const repo = createChangesRepository(db)
+  await feedSettled(database)
   const served = await repo.after(undefined, 100)
   t.same(served.map((c) => [c.entity, c.key, c.op, c.revision, c.n]), [
     ['region', '330000', 'upsert', 1, 1],
