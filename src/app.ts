@@ -23,6 +23,7 @@ import loadShedding, { defaultLoadShedding, type LoadSheddingOptions } from './p
 import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
 import problemDetails from './plugins/problem-details.ts'
+import readRouting from './plugins/read-routing.ts'
 import rateLimit, { defaultRateLimit, type RateLimitOptions } from './plugins/rate-limit.ts'
 import securityHeaders from './plugins/security-headers.ts'
 import validation from './plugins/validation.ts'
@@ -46,6 +47,10 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(validation)
   await fastify.register(problemDetails)
   await fastify.register(database, { database: opts.database })
+  // Where a request's reads go (request.readDb), settled on arrival. Registered before the
+  // plugins that open contexts of their own (the documentation's), so their requests are
+  // decorated too.
+  await fastify.register(readRouting)
   await fastify.register(securityHeaders)
 
   // Callback hooks, not async ones: they run on every request. The request id is set on

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import type { AppOptions } from './app.ts'
 import { IDEMPOTENCY_WAIT_MS } from './modules/imports/imports.idempotency.ts'
+import type { ReplicaOptions } from './db/read-router.ts'
 
 /**
  * The whole configuration as one schema: environment variables are validated (and
@@ -14,6 +15,14 @@ export const ConfigSchema = Type.Object({
     pattern: '^postgres(ql)?://',
     description: 'PostgreSQL connection string; unset means the embedded database (PGlite) in DATA_DIR'
   })),
+  DATABASE_READ_URL: Type.Optional(Type.String({
+    pattern: '^\\s*postgres(ql)?://[^,]+(,\\s*postgres(ql)?://[^,]+)*$',
+    description: 'Comma-separated PostgreSQL connection strings of streaming replicas of DATABASE_URL; safe reads may go to them'
+  })),
+  REPLICA_MAX_LAG_MS: Type.Integer({ minimum: 1, default: 5000, description: 'A replica further behind the primary than this is skipped (reads go elsewhere)' }),
+  REPLICA_MAX_LAG_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'A replica more WAL bytes behind the primary than this is skipped; 0: no bound on bytes' }),
+  REPLICA_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections in each replica\'s pool' }),
+  REPLICA_CHECK_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'How often each replica\'s state and lag are checked' }),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Folder of the embedded database (ignored with DATABASE_URL)' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10, description: 'Connections in the PostgreSQL pool' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level' }),
@@ -53,6 +62,33 @@ export function trustProxyOf (config: Pick<Config, 'TRUST_PROXY'>): boolean | nu
   return list(v)
 }
 
+/** The read replicas to open beside the primary, or undefined when none are configured. */
+export type ReplicaConfig = Pick<Config, 'DATABASE_READ_URL' | 'REPLICA_POOL_MAX' | 'REPLICA_MAX_LAG_MS' | 'REPLICA_MAX_LAG_BYTES' | 'REPLICA_CHECK_INTERVAL_MS'>
+
+export function replicaOptionsOf (config: ReplicaConfig): ReplicaOptions | undefined {
+  if (config.DATABASE_READ_URL === undefined) return undefined
+  return {
+    urls: list(config.DATABASE_READ_URL),
+    poolMax: config.REPLICA_POOL_MAX,
+    maxLagMs: config.REPLICA_MAX_LAG_MS,
+    maxLagBytes: config.REPLICA_MAX_LAG_BYTES,
+    checkIntervalMs: config.REPLICA_CHECK_INTERVAL_MS
+  }
+}
+
+/** Rules across variables, which the schema cannot state. */
+function crossProblems (config: Config): string[] {
+  const problems: string[] = []
+  if (config.DATABASE_READ_URL !== undefined) {
+    if (config.DATABASE_URL === undefined) problems.push('DATABASE_READ_URL: replicas need DATABASE_URL (the primary they replicate); the embedded database has none')
+    for (const url of list(config.DATABASE_READ_URL)) {
+      // The credentials stay out of the message (it goes to the terminal and the logs).
+      if (!URL.canParse(url)) problems.push(`DATABASE_READ_URL: not a connection string: ${url.replace(/\/\/[^@/]*@/, '//…@')}`)
+    }
+  }
+  return problems
+}
+
 /** The options of the app's plugins that come from the configuration (src/app.ts). */
 export function appOptionsOf (config: Config) {
   return {
@@ -77,10 +113,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   // Convert turns "3000" into 3000 and "false" into false; Default fills what is unset.
   const candidate = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, input))
-  if (!Value.Check(ConfigSchema, candidate)) {
-    const problems = [...Value.Errors(ConfigSchema, candidate)]
-      .map((e) => `${e.instancePath.replace(/^\//, '') || '(root)'}: ${e.message}`)
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`)
-  }
+  const problems = Value.Check(ConfigSchema, candidate)
+    ? crossProblems(candidate as Config)
+    : [...Value.Errors(ConfigSchema, candidate)].map((e) => `${e.instancePath.replace(/^\//, '') || '(root)'}: ${e.message}`)
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`)
   return candidate as Config
 }

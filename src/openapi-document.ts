@@ -17,6 +17,7 @@ export async function buildOpenApiDocument (): Promise<unknown> {
     migrate: async () => {},
     migrationsApplied: async () => false,
     ping: async () => { throw new Error('offline') },
+    commitPosition: async () => { throw new Error('offline') },
     close: async () => {}
   }
   await server.register(app, { database: offline })

@@ -9,6 +9,7 @@ import pino from 'pino'
 import t from 'tap'
 import { queryRows } from '../src/db/query.ts'
 import { bootDatabase, preopen } from '../src/db/boot.ts'
+import { loadConfig } from '../src/config.ts'
 
 const embeddedOnly = process.env.DATABASE_URL ? 'the embedded database only' : false
 
@@ -18,7 +19,8 @@ function capture () {
   return { log, messages }
 }
 
-const config = (dir: string) => ({ DATABASE_URL: undefined, DATA_DIR: dir, DB_POOL_MAX: 1, SEED_ON_FIRST_START: true })
+// The defaults of every setting (an empty environment: the embedded database), in `dir`.
+const config = (dir: string) => ({ ...loadConfig({}), DATA_DIR: dir, DB_POOL_MAX: 1 })
 
 t.test('first start: created, migrated and seeded; a restart opens it as it is', { skip: embeddedOnly }, async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'registry-boot-'))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, appOptionsOf, loadConfig } from '../src/config.ts'
+import { ConfigError, appOptionsOf, loadConfig, replicaOptionsOf } from '../src/config.ts'
 
 t.test('the environment becomes the options of the app\'s plugins', async (t) => {
   const config = loadConfig({
@@ -40,4 +40,29 @@ t.test('a bad value stops the start with the variable named', async (t) => {
   t.match((thrown as Error).message, /RATE_LIMIT_MAX: must be >= 0/)
   t.throws(() => loadConfig({ PORT: 'eighty' }), { message: /PORT/ })
   t.throws(() => loadConfig({ REDIS_URL: 'cache.internal:6379' }), { message: /REDIS_URL/ })
+})
+
+t.test('read replicas: a list of connection strings beside DATABASE_URL, checked at start', async (t) => {
+  const primary = 'postgres://app:secret@db-primary:5432/registry'
+  const config = loadConfig({ DATABASE_URL: primary, DATABASE_READ_URL: 'postgres://app:secret@db-r1/registry, postgresql://app:secret@db-r2:6432/registry', REPLICA_MAX_LAG_MS: '2000' })
+  t.same(replicaOptionsOf(config), {
+    urls: ['postgres://app:secret@db-r1/registry', 'postgresql://app:secret@db-r2:6432/registry'],
+    poolMax: 10,
+    maxLagMs: 2000,
+    maxLagBytes: 0,
+    checkIntervalMs: 1000
+  })
+  t.equal(replicaOptionsOf(loadConfig({ DATABASE_URL: primary })), undefined, 'none by default')
+  t.throws(() => loadConfig({ DATABASE_READ_URL: 'postgres://db-r1/registry' }), { message: /DATABASE_READ_URL: replicas need DATABASE_URL/ }, 'not with the embedded database')
+  t.throws(() => loadConfig({ DATABASE_URL: primary, DATABASE_READ_URL: 'mysql://db-r1/registry' }), { message: /DATABASE_READ_URL/ })
+  t.throws(() => loadConfig({ DATABASE_URL: primary, DATABASE_READ_URL: 'postgres://db-r1/registry,' }), { message: /DATABASE_READ_URL/ }, 'an empty entry')
+  let thrown: unknown
+  try {
+    loadConfig({ DATABASE_URL: primary, DATABASE_READ_URL: 'postgres://app:secret@db r1:x/registry' })
+  } catch (err) {
+    thrown = err
+  }
+  t.match((thrown as Error).message, /DATABASE_READ_URL: not a connection string/)
+  t.notMatch((thrown as Error).message, /secret/, 'the password is not shown')
+  t.throws(() => loadConfig({ DATABASE_URL: primary, DATABASE_READ_URL: 'postgres://db-r1/registry', REPLICA_MAX_LAG_MS: '0' }), { message: /REPLICA_MAX_LAG_MS/ })
 })

@@ -11,6 +11,7 @@ import { migrationsFolder, openDatabase, type Database } from '../src/db/client.
 import { buildOptions } from '../src/options.ts'
 import type { ImportsServiceOptions } from '../src/modules/imports/imports.service.ts'
 import type { RateLimitOptions } from '../src/plugins/rate-limit.ts'
+import type { ReplicaOptions } from '../src/db/read-router.ts'
 import { loadSeed, seedFolder } from '../src/seed/load.ts'
 
 /**
@@ -131,8 +132,11 @@ async function pgTemplate (databaseUrl: string, flavour: Flavour): Promise<strin
   return name
 }
 
-/** A clean migrated database for one test file; `drop` removes it. */
-export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ database: Database, drop: () => Promise<void>, url?: string, dataDir?: string }> {
+/**
+ * A clean migrated database for one test file; `drop` removes it. `replicas` (PostgreSQL
+ * only) names read replicas for it, given its connection string.
+ */
+export async function freshDatabase (flavour: Flavour = 'empty', replicas?: (url: string) => ReplicaOptions): Promise<{ database: Database, drop: () => Promise<void>, url?: string, dataDir?: string }> {
   const databaseUrl = process.env.DATABASE_URL
   const unique = `${process.pid}_${randomBytes(4).toString('hex')}`
   if (databaseUrl !== undefined && databaseUrl !== '') {
@@ -140,7 +144,7 @@ export async function freshDatabase (flavour: Flavour = 'empty'): Promise<{ data
     const name = `ir_test_${unique}`
     await pgAdmin(databaseUrl, (c) => c.query(`create database ${name} template ${template}`))
     const url = withDatabase(databaseUrl, name)
-    const database = await openDatabase({ databaseUrl: url, dataDir: '', logger: silent, poolMax: 8 })
+    const database = await openDatabase({ databaseUrl: url, dataDir: '', logger: silent, poolMax: 8, replicas: replicas?.(url) })
     return {
       database,
       url,
@@ -180,11 +184,17 @@ export interface BuildOptions {
   rateLimit?: RateLimitOptions
   /** Bulk import settings (e.g. a short Idempotency-Key wait). */
   imports?: ImportsServiceOptions
+  /** Read replicas of the test database, given its connection string (PostgreSQL only). */
+  replicas?: (url: string) => ReplicaOptions
+  /** An open database to serve instead of a fresh one (closed with the app; `seed` and `replicas` do not apply). */
+  database?: Database
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
 export async function build (t: Teardown, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const { database, drop } = await freshDatabase(options.seed === true ? 'seeded' : 'empty')
+  const { database, drop } = options.database !== undefined
+    ? { database: options.database, drop: async () => { await options.database!.close() } }
+    : await freshDatabase(options.seed === true ? 'seeded' : 'empty', options.replicas)
   const server = Fastify(buildOptions({ LOG_LEVEL: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', BODY_LIMIT: 1_048_576 }))
   let adminToken: string | undefined
   if (options.auth !== 'none') {

@@ -8,7 +8,8 @@
  *   const api = createRegistryClient({ baseUrl: 'http://127.0.0.1:3000', token: process.env.REGISTRY_TOKEN })
  *   const { data, error } = await api.GET('/v1/plans/{id}/progress', { params: { path: { id: 'huangyan-disability-14th-fyp' } } })
  */
-import createClient, { type Client } from 'openapi-fetch'
+import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import { formatLsn, parseLsn } from '../db/wal-position.ts'
 import type { components, operations, paths } from './schema.ts'
 
 export type { components, operations, paths }
@@ -36,6 +37,11 @@ export interface RegistryClientOptions {
   fetch?: (request: Request) => Promise<Response>
   /** Extra headers sent with every request (e.g. `user-agent`, `x-request-id`). */
   headers?: Record<string, string>
+  /**
+   * Send the `Commit-Position` of this client's latest write with its reads (default true),
+   * so that a deployment with read replicas answers them from a server that has that write.
+   */
+  readYourWrites?: boolean
 }
 
 /** The service root from a URL a person typed: no trailing slash, no trailing `/v1`. */
@@ -43,8 +49,32 @@ export function normaliseBaseUrl (url: string): string {
   return url.trim().replace(/\/+$/, '').replace(/\/v1$/, '')
 }
 
+/**
+ * Read-your-writes: keeps the greatest `Commit-Position` among the answers this client
+ * received and sends it with its reads (unless the caller set one). A service with read
+ * replicas then answers those reads from a replica that has replayed that far, or from the
+ * primary; without replicas the header changes nothing.
+ */
+function readYourWrites (): Middleware {
+  let latest: bigint | undefined
+  return {
+    onRequest ({ request }) {
+      const read = request.method === 'GET' || request.method === 'HEAD'
+      if (read && latest !== undefined && !request.headers.has('commit-position')) {
+        request.headers.set('commit-position', formatLsn(latest))
+      }
+      return request
+    },
+    onResponse ({ response }) {
+      const position = parseLsn(response.headers.get('commit-position') ?? '')
+      if (position !== undefined && (latest === undefined || position > latest)) latest = position
+      return response
+    }
+  }
+}
+
 export function createRegistryClient (options: RegistryClientOptions): RegistryClient {
-  return createClient<paths>({
+  const client = createClient<paths>({
     baseUrl: normaliseBaseUrl(options.baseUrl),
     ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     headers: {
@@ -52,4 +82,6 @@ export function createRegistryClient (options: RegistryClientOptions): RegistryC
       ...(options.token !== undefined && options.token !== '' ? { authorization: `Bearer ${options.token}` } : {})
     }
   })
+  if (options.readYourWrites !== false) client.use(readYourWrites())
+  return client
 }

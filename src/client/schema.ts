@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited); and the standard `process_*` and `nodejs_*` metrics.
+         * @description Metrics in the Prometheus text exposition format (version 0.0.4), for a scraper. Public, like the health probes. `http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate); `import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted); `db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`, `db_pool_waiting_requests` and `db_pool_max_connections`; with read replicas (DATABASE_READ_URL), per replica `db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes` (from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and `db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed); with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited); and the standard `process_*` and `nodejs_*` metrics.
          */
         get: operations["metrics"];
         put?: never;
@@ -51,7 +51,7 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic. With `REDIS_URL` set, `redis` tells whether the shared rate-limit store answers; an unreachable Redis leaves the instance ready (requests are then not rate limited).
+         * @description Answers 200 when the database answers and every migration is applied; 503 problem+json otherwise (also when the database takes more than 2 s to answer), so a load balancer stops sending traffic. With read replicas (DATABASE_READ_URL) the answer lists each one's state, lag and replay position from its last check; replicas are not asked again here, and one that is down or lagging leaves the service ready, since the primary serves its reads. With `REDIS_URL` set, `redis` tells whether the shared rate-limit store answers; an unreachable Redis leaves the instance ready (requests are then not rate limited).
          */
         get: operations["ready"];
         put?: never;
@@ -415,7 +415,7 @@ export interface paths {
         };
         /**
          * The sync feed: what changed since a cursor
-         * @description Every create, update and delete of a region, indicator, plan, target or value, once each, ordered by the writing transaction and then by change within it. Start without `after`; then always continue from the `nextCursor` you were given (it is never null). A change is served only once every transaction that started before it has finished, so a poller that follows `nextCursor` never misses a change, even when concurrent writers commit out of order; the price is that a long-running write delays (never loses) the changes after it. A delete names the key and the revision deleted; read the current state of upserts from the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).
+         * @description Every create, update and delete of a region, indicator, plan, target or value, once each, ordered by the writing transaction and then by change within it. Start without `after`; then always continue from the `nextCursor` you were given (it is never null). A change is served only once every transaction that started before it has finished, so a poller that follows `nextCursor` never misses a change, even when concurrent writers commit out of order; the price is that a long-running write delays (never loses) the changes after it. This holds when a read replica answers too, and across instances and replicas: a cursor from one server is valid on every other. A delete names the key and the revision deleted; read the current state of upserts from the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).
          */
         get: operations["listChanges"];
         put?: never;
@@ -709,13 +709,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ok",
-                     *       "database": "pg",
-                     *       "redis": "connected"
-                     *     }
-                     */
                     "application/json": {
                         /** @enum {unknown} */
                         status: "ok";
@@ -726,6 +719,33 @@ export interface operations {
                          * @enum {unknown}
                          */
                         redis?: "connected" | "unreachable";
+                        /** @description With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics. */
+                        replicas?: {
+                            /** @description `replica-<n>`: the n-th connection string of DATABASE_READ_URL (the start-up log names its server) */
+                            name: string;
+                            /**
+                             * @description `usable`: reads go to it; `unchecked`: not checked yet; `down`: it did not answer its last check, or a read failed on it since (its reads went to the primary); `lagging`: further behind the primary than REPLICA_MAX_LAG_MS or REPLICA_MAX_LAG_BYTES; `not-a-standby`: it answers but is not replaying a primary
+                             * @enum {unknown}
+                             */
+                            status: "usable" | "unchecked" | "down" | "lagging" | "not-a-standby";
+                            /** @description It answered its last check */
+                            up: boolean;
+                            /** @description Reads may go to it */
+                            usable: boolean;
+                            /**
+                             * @description The WAL position it had replayed (pg_last_wal_replay_lsn()), comparable with Commit-Position
+                             * @example 0/3016060
+                             */
+                            replayPosition: string | null;
+                            /** @description WAL bytes the primary had flushed and it had not replayed */
+                            lagBytes: number | null;
+                            /** @description Since when the primary has held WAL it had not replayed (0: caught up), measured at the check interval */
+                            lagSeconds: number | null;
+                            /** @description Commit time of the last transaction it replayed */
+                            lastReplayedAt: string | null;
+                            /** @description When it last answered a check */
+                            checkedAt: string | null;
+                        }[];
                     };
                 };
             };
@@ -746,13 +766,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "status": "ok",
-                     *       "database": "pg",
-                     *       "redis": "connected"
-                     *     }
-                     */
                     "application/json": {
                         /** @enum {unknown} */
                         status: "ok";
@@ -763,6 +776,33 @@ export interface operations {
                          * @enum {unknown}
                          */
                         redis?: "connected" | "unreachable";
+                        /** @description With DATABASE_READ_URL: the state of each read replica at its last check. A replica down or lagging does not make the service unready (the primary answers its reads); it is reported here and in /metrics. */
+                        replicas?: {
+                            /** @description `replica-<n>`: the n-th connection string of DATABASE_READ_URL (the start-up log names its server) */
+                            name: string;
+                            /**
+                             * @description `usable`: reads go to it; `unchecked`: not checked yet; `down`: it did not answer its last check, or a read failed on it since (its reads went to the primary); `lagging`: further behind the primary than REPLICA_MAX_LAG_MS or REPLICA_MAX_LAG_BYTES; `not-a-standby`: it answers but is not replaying a primary
+                             * @enum {unknown}
+                             */
+                            status: "usable" | "unchecked" | "down" | "lagging" | "not-a-standby";
+                            /** @description It answered its last check */
+                            up: boolean;
+                            /** @description Reads may go to it */
+                            usable: boolean;
+                            /**
+                             * @description The WAL position it had replayed (pg_last_wal_replay_lsn()), comparable with Commit-Position
+                             * @example 0/3016060
+                             */
+                            replayPosition: string | null;
+                            /** @description WAL bytes the primary had flushed and it had not replayed */
+                            lagBytes: number | null;
+                            /** @description Since when the primary has held WAL it had not replayed (0: caught up), measured at the check interval */
+                            lagSeconds: number | null;
+                            /** @description Commit time of the last transaction it replayed */
+                            lastReplayedAt: string | null;
+                            /** @description When it last answered a check */
+                            checkedAt: string | null;
+                        }[];
                     };
                 };
             };
@@ -803,7 +843,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -812,6 +858,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -955,6 +1003,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1030,6 +1080,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1086,7 +1138,13 @@ export interface operations {
     getRegion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -1101,6 +1159,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1149,6 +1209,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1268,6 +1330,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1316,6 +1380,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1391,6 +1457,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1462,6 +1530,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1505,6 +1575,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1514,6 +1586,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,6 +1679,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1689,6 +1765,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1752,7 +1830,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -1767,6 +1851,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1871,7 +1957,13 @@ export interface operations {
     listRegionAncestors: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -1886,6 +1978,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1997,7 +2091,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -2012,6 +2112,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2125,7 +2227,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2134,6 +2242,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,6 +2455,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2459,6 +2571,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2515,7 +2629,13 @@ export interface operations {
     getIndicator: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug of the indicator
@@ -2530,6 +2650,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2617,6 +2739,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2769,6 +2893,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2856,6 +2982,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2970,6 +3098,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3041,6 +3171,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3084,6 +3216,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3093,6 +3227,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3209,6 +3345,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3332,6 +3470,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,7 +3542,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3411,6 +3557,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3629,6 +3777,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3740,6 +3890,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3796,7 +3948,13 @@ export interface operations {
     getPlan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug chosen by the client
@@ -3811,6 +3969,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +4055,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4058,6 +4220,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4142,6 +4306,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4253,6 +4419,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4262,6 +4430,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4333,6 +4503,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4376,6 +4548,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4385,6 +4559,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4510,6 +4686,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4630,6 +4808,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4639,6 +4819,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4700,7 +4882,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug chosen by the client
@@ -4715,6 +4903,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5044,6 +5234,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5324,7 +5516,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5333,6 +5531,8 @@ export interface operations {
             /** @description A page of values (JSON), or every matching value as CSV */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5608,6 +5808,8 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5777,6 +5979,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5833,7 +6037,13 @@ export interface operations {
     getValue: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /** @description Server-assigned id of the yearly value */
                 id: number;
@@ -5845,6 +6055,8 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5987,6 +6199,8 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6053,6 +6267,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6096,6 +6312,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6265,6 +6483,8 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6443,6 +6663,8 @@ export interface operations {
             /** @description Conflict with the current state. Codes: `REGION_EXISTS`, `INDICATOR_EXISTS`, `PLAN_EXISTS`, `DOCUMENT_NUMBER_TAKEN`, `VALUE_EXISTS`, `REGION_IN_USE`, `INDICATOR_IN_USE`, `PLAN_IN_USE`, `CONFLICT`. */
             409: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6452,6 +6674,8 @@ export interface operations {
             /** @description If-Match did not match the current ETag. Codes: `PRECONDITION_FAILED`. */
             412: {
                 headers: {
+                    /** @description The primary's WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6513,7 +6737,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /** @description Server-assigned id of the yearly value */
                 id: number;
@@ -6525,6 +6755,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7022,6 +7254,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7141,7 +7375,13 @@ export interface operations {
                 /** @description Page size (1-1000) */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7150,6 +7390,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7258,7 +7500,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7267,6 +7515,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7412,6 +7662,8 @@ export interface operations {
             /** @description Default Response */
             201: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7551,6 +7803,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The primary's WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit. */
+                    "Commit-Position"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7622,7 +7876,13 @@ export interface operations {
                 /** @description `linear` (default): against the straight path from baseline to target; `projection`: the recent pace extended to the target's year (Destatis); `growth-ratio`: observed over required compound annual growth (Eurostat). See `method` in the answer for formulas, thresholds and sources */
                 method?: "linear" | "projection" | "growth-ratio";
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug chosen by the client
@@ -7637,6 +7897,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8062,7 +8324,13 @@ export interface operations {
                  */
                 breakdown?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Statistical division code: six digits (province, prefecture, county; 100000 is the national root) or nine (township/street)
@@ -8077,6 +8345,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8280,7 +8550,13 @@ export interface operations {
                 /** @description Opaque cursor from a previous page's nextCursor */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.
+                 * @example 16/B374D848
+                 */
+                "commit-position"?: string;
+            };
             path: {
                 /**
                  * @description Stable slug of the indicator
@@ -8295,6 +8571,8 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -7,7 +7,7 @@ import path from 'node:path'
 import v8 from 'node:v8'
 import type { PGlite } from '@electric-sql/pglite'
 import type { Logger } from 'pino'
-import type { Config } from '../config.ts'
+import type { Config, ReplicaConfig } from '../config.ts'
 import type { Database } from './client.ts'
 import { createEmbedded } from './embedded.ts'
 
@@ -61,7 +61,7 @@ async function isEmpty (database: Database): Promise<boolean> {
   return rows.length === 0
 }
 
-export type BootConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_MAX' | 'SEED_ON_FIRST_START'>
+export type BootConfig = Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DB_POOL_MAX' | 'SEED_ON_FIRST_START'> & ReplicaConfig
 
 /**
  * The configured database, open and migrated; an embedded database created by this start
@@ -80,11 +80,12 @@ export async function bootDatabase (config: BootConfig, log: Logger, preopened: 
   } else {
     log.info({ database: embedded ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL' }, 'opening the database')
   }
-  const { openDatabase } = await import('./client.ts')
+  const [{ openDatabase }, { replicaOptionsOf }] = await Promise.all([import('./client.ts'), import('../config.ts')])
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolMax: config.DB_POOL_MAX,
+    replicas: replicaOptionsOf(config),
     logger: log,
     pglite: opened !== undefined ? await opened.open : undefined
   })

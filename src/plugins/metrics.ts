@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { ReadRouter, ReplicaState } from '../db/read-router.ts'
+import { parseLsn } from '../db/wal-position.ts'
 import { problems } from '../errors/problem.ts'
 
 /** What an import reports; the counts feed `import_rows_total`. */
@@ -26,6 +28,50 @@ function processMetrics (): Registry {
     collectDefaultMetrics({ register: processRegistry })
   }
   return processRegistry
+}
+
+/**
+ * Each replica's state from the read router's last check, and what was routed where. The
+ * router keeps its own totals (it counts where no request is at hand, as a failed read
+ * inside a pool); the counters here take what was added since the last scrape.
+ */
+function replicaMetrics (registry: Registry, router: ReadRouter) {
+  const gauge = (name: string, help: string, value: (s: ReplicaState) => number | null) => new Gauge({
+    name,
+    help,
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    collect () {
+      for (const state of router.states()) {
+        const v = value(state)
+        if (v !== null) this.set({ replica: state.name }, v)
+      }
+    }
+  })
+  gauge('db_replica_up', '1 when the read replica answered its last check', (s) => (s.up ? 1 : 0))
+  gauge('db_replica_usable', '1 when reads may go to the replica: up, replaying, and within REPLICA_MAX_LAG_MS / REPLICA_MAX_LAG_BYTES', (s) => (s.usable ? 1 : 0))
+  gauge('db_replica_lag_seconds', 'Since when the primary has held WAL the replica had not replayed at its last check (0: caught up)', (s) => s.lagSeconds)
+  gauge('db_replica_lag_bytes', 'WAL bytes the primary had flushed and the replica had not replayed at its last check', (s) => s.lagBytes)
+  gauge('db_replica_replay_position_bytes', 'The WAL position the replica had replayed at its last check, as a byte offset', (s) => (s.replayPosition !== null ? Number(parseLsn(s.replayPosition)) : null))
+
+  const counter = (name: string, help: string, label: string, totals: () => Record<string, number>) => {
+    const seen: Record<string, number> = {}
+    for (const key of Object.keys(totals())) seen[key] = 0
+    return new Counter({
+      name,
+      help,
+      labelNames: [label] as const,
+      registers: [registry],
+      collect () {
+        for (const [key, total] of Object.entries(totals())) {
+          this.inc({ [label]: key }, total - (seen[key] ?? 0))
+          seen[key] = total
+        }
+      }
+    })
+  }
+  counter('db_reads_total', 'Safe API requests (GET, HEAD) by the server chosen for their reads: primary or replica-<n>', 'server', () => router.counts().reads)
+  counter('db_replica_fallbacks_total', 'Reads that failed on a replica (unreachable, connections cut) and were asked of the primary instead', 'replica', () => router.counts().fallbacks)
 }
 
 /**
@@ -85,6 +131,8 @@ export default fp(async (app) => {
     })
   }
 
+  if (database.readRouter !== undefined) replicaMetrics(registry, database.readRouter)
+
   app.decorate('metrics', {
     importRows (counts: ImportCounts) {
       for (const outcome of ['created', 'updated', 'unchanged', 'rejected'] as const) {
@@ -112,8 +160,12 @@ export default fp(async (app) => {
         '`http_request_duration_seconds{method,route,status_code}`: latency histogram by route pattern (its `_count` gives the request rate);',
         '`import_rows_total{outcome}`: rows of executed bulk imports by `created|updated|unchanged|rejected` (dry runs and replays are not counted);',
         '`db_embedded`: 1 on the embedded database; on PostgreSQL `db_pool_connections`, `db_pool_idle_connections`,',
-        '`db_pool_waiting_requests` and `db_pool_max_connections`; with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is',
-        'unreachable and requests are not rate limited); and the standard `process_*` and `nodejs_*` metrics.'
+        '`db_pool_waiting_requests` and `db_pool_max_connections`; with read replicas (DATABASE_READ_URL), per replica',
+        '`db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes`',
+        '(from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and',
+        '`db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed); with `REDIS_URL`,',
+        '`rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited);',
+        'and the standard `process_*` and `nodejs_*` metrics.'
       ].join(' '),
       response: {
         200: {

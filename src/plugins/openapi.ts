@@ -4,6 +4,8 @@ import fp from 'fastify-plugin'
 import { catalogue } from '../errors/catalogue.ts'
 import { problems } from '../errors/problem.ts'
 import type { Access } from './auth.ts'
+import { COMMIT_POSITION } from './read-routing.ts'
+import { LSN_PATTERN } from '../db/wal-position.ts'
 
 const errorTable = Object.entries(catalogue)
   .map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} |`).join('\n')
@@ -40,6 +42,63 @@ export const openapiInfo = {
   version: '1.0.0',
   description,
   contact: { name: 'Registry maintainers' }
+}
+
+type RouteSchema = { headers?: { properties?: Record<string, unknown>, [k: string]: unknown } }
+
+const positionHeader = {
+  type: 'string',
+  pattern: LSN_PATTERN,
+  examples: ['16/B374D848']
+}
+
+/**
+ * The headers of read-your-writes (src/plugins/read-routing.ts), from the same rules as
+ * the plugin: every write answer that committed (2xx) or names stored state (409, 412)
+ * carries `Commit-Position`; every API read takes it back and says who answered.
+ */
+function readRoutingDocs (method: string | string[], url: string, schema: RouteSchema, response: Record<string, unknown>) {
+  const methods = Array.isArray(method) ? method : [method]
+  const withHeader = (status: string, name: string, header: Record<string, unknown>) => {
+    const r = response[status] as Record<string, unknown> | undefined
+    if (r !== undefined) response[status] = { ...r, headers: { ...(r.headers as object | undefined), [name]: header } }
+  }
+  if (methods.some((m) => m === 'GET' || m === 'HEAD') && url.startsWith('/v1/')) {
+    for (const status of Object.keys(response)) {
+      if (/^(2..|304)$/.test(status)) {
+        withHeader(status, 'Served-By', { type: 'string', examples: ['replica-1'], description: 'The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server\'s DATABASE_READ_URL).' })
+      }
+    }
+    const headers = schema.headers ?? { type: 'object' }
+    return {
+      response,
+      headers: {
+        ...headers,
+        properties: {
+          ...headers.properties,
+          [COMMIT_POSITION]: {
+            ...positionHeader,
+            description: 'The `Commit-Position` of your latest write. The read is then answered by a replica only once it has replayed that far, else by the primary, so it never sees data older than that write (read-your-writes), whichever instance or replica serves it. Not a WAL position: 400.'
+          }
+        }
+      }
+    }
+  }
+  for (const status of Object.keys(response)) {
+    if (/^2..$/.test(status)) {
+      withHeader(status, 'Commit-Position', {
+        ...positionHeader,
+        description: 'The primary\'s WAL position after this write committed (PostgreSQL `pg_lsn` text). Send it back as the `Commit-Position` header of later reads to see this write there, even when they are answered by a read replica or another instance. Absent only when the position could not be read just after the commit.'
+      })
+    }
+    if (status === '409' || status === '412') {
+      withHeader(status, 'Commit-Position', {
+        ...positionHeader,
+        description: 'The primary\'s WAL position when the write was refused: send it back as the `Commit-Position` header of a read to see the stored state this answer names.'
+      })
+    }
+  }
+  return { response }
 }
 
 export default fp(async (app) => {
@@ -88,7 +147,7 @@ export default fp(async (app) => {
       const extra = access === 'read'
         ? {}
         : { security: [{ bearerAuth: [] }] }
-      return { schema: { ...schema, ...extra, response }, url }
+      return { schema: { ...schema, ...extra, ...readRoutingDocs(route.method, url, schema as RouteSchema, response) }, url }
     },
     refResolver: {
       // Name shared schemas after their $id in components.schemas (e.g. Problem).

@@ -107,7 +107,9 @@ t.test('a planted bug is found, with the seed and the request', async (t) => {
     inject: async (opts: InjectOptions) => {
       const res = await app.inject(opts)
       if (/^\/v1\/regions\/[^/?]*%EF%BC/.test(String(opts.url))) return { ...res, statusCode: 500 }
-      if (res.statusCode === 404) return { ...res, body: res.body.replace('"detail":"', '"detail":"select * from regions where code = $1: ') }
+      // (A driver's message as well as the SQL: the fuzzer itself sends SQL-looking text, in
+      // headers too, and the oracle does not count an echo of what was sent as a leak.)
+      if (res.statusCode === 404) return { ...res, body: res.body.replace('"detail":"', '"detail":"relation \\"regions\\" is locked: select * from regions where code = $1: ') }
       return res
     }
   } as unknown as FastifyInstance

@@ -9,8 +9,6 @@ const position = (r: ChangeRow) => encodeCursor([r.txid, r.id, r.n])
 const WHOLE_ROW = 2_147_483_647
 
 const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createChangesRepository(app.db)
-
   app.get('/changes', {
     schema: {
       tags: ['changes'],
@@ -22,7 +20,8 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'then always continue from the `nextCursor` you were given (it is never null). A change is',
         'served only once every transaction that started before it has finished, so a poller that',
         'follows `nextCursor` never misses a change, even when concurrent writers commit out of order;',
-        'the price is that a long-running write delays (never loses) the changes after it.',
+        'the price is that a long-running write delays (never loses) the changes after it. This holds when a read',
+        'replica answers too, and across instances and replicas: a cursor from one server is valid on every other.',
         'A delete names the key and the revision deleted; read the current state of upserts from',
         'the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).'
       ].join(' '),
@@ -33,7 +32,9 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { after, limit = 100 } = request.query
     const decoded = decodeFeedCursor(after)
     const cursor = decoded !== undefined ? { txid: String(decoded[0]), id: Number(decoded[1]), n: Number(decoded[2] ?? WHOLE_ROW) } : undefined
-    const rows = await repo.after(cursor, limit)
+    // From a replica too: its snapshot's xmin holds back the primary's transactions still
+    // running as it replayed them, so the rule above holds there (test/replicas.test.ts).
+    const rows = await createChangesRepository(request.readDb).after(cursor, limit)
     const hasMore = rows.length > limit
     const items = rows.slice(0, limit).map((r) => ({ cursor: position(r), entity: r.entity, key: r.key, op: r.op, revision: r.revision, actor: r.actor, at: r.at }))
     const last = items[items.length - 1]

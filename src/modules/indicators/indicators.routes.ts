@@ -15,7 +15,7 @@ import { createIndicatorsService, indicatorInput } from './indicators.service.ts
 const tags = ['indicators']
 
 const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createIndicatorsRepository(app.db)
+  // Writes go to the primary (app.db); reads to the request's read database (request.readDb).
   const service = createIndicatorsService(app.db)
 
   app.get('/indicators', {
@@ -28,6 +28,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: IndicatorPage, ...problems(400) }
     }
   }, async (request) => {
+    const repo = createIndicatorsRepository(request.readDb)
     const { limit = 100, cursor, ...filter } = request.query
     const after = decodeCursor(cursor, ['string'])?.[0] as string | undefined
     return pageOf(await repo.list({ ...filter, after, limit }), limit, (r) => [r.code])
@@ -58,7 +59,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Indicator, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request, reply) => {
-    const row = await repo.get(request.params.code)
+    const row = await createIndicatorsRepository(request.readDb).get(request.params.code)
     if (row === undefined) throw notFound.indicator(request.params.code)
     return sendResource(request, reply, row)
   })

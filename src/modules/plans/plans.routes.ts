@@ -20,8 +20,7 @@ import { replaceTargets } from './targets.service.ts'
 const tags = ['plans']
 
 const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createPlansRepository(app.db)
-  const values = createValuesRepository(app.db)
+  // Writes go to the primary (app.db); reads to the request's read database (request.readDb).
   const service = createPlansService(app.db)
 
   app.get('/plans', {
@@ -34,6 +33,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: PlanPage, ...problems(400) }
     }
   }, async (request) => {
+    const repo = createPlansRepository(request.readDb)
     const { limit = 100, cursor, ...filter } = request.query
     const after = decodeCursor(cursor, ['string'])?.[0] as string | undefined
     return pageOf(await repo.list({ ...filter, after, limit }), limit, (r) => [r.id])
@@ -65,7 +65,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Plan, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request, reply) => {
-    const row = await repo.get(request.params.id)
+    const row = await createPlansRepository(request.readDb).get(request.params.id)
     if (row === undefined) throw notFound.plan(request.params.id)
     return sendResource(request, reply, row)
   })
@@ -126,10 +126,10 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TargetPage, ...problems(400, 404) }
     }
   }, async (request) => {
-    if (await repo.get(request.params.id) === undefined) throw notFound.plan(request.params.id)
+    if (await createPlansRepository(request.readDb).get(request.params.id) === undefined) throw notFound.plan(request.params.id)
     const { limit = 100, cursor } = request.query
     const after = decodeCursor(cursor, ['int', 'id']) as [number, number] | undefined
-    const page = pageOf(await values.list({ plan: request.params.id, breakdown: '*', after, limit }), limit, listCursorKey)
+    const page = pageOf(await createValuesRepository(request.readDb).list({ plan: request.params.id, breakdown: '*', after, limit }), limit, listCursorKey)
     return { items: page.items.map(toValueResource), nextCursor: page.nextCursor }
   })
 

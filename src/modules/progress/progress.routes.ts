@@ -15,8 +15,6 @@ export function currentYear (now = new Date()): number {
 }
 
 const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createProgressRepository(app.db)
-
   app.get('/plans/:id/progress', {
     schema: {
       tags: ['monitoring'],
@@ -56,7 +54,7 @@ const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const asOf = request.query.asOf ?? currentYear()
-    const found = await repo.targetsWithActuals(request.params.id, asOf)
+    const found = await createProgressRepository(request.readDb).targetsWithActuals(request.params.id, asOf)
     if (found === undefined) throw notFound.plan(request.params.id)
     return progressReport(request.params.id, found.plan, asOf, found.targets, request.query.method ?? 'linear')
   })

@@ -12,9 +12,6 @@ import { rankingPage, rules } from './ranking.service.ts'
 const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/
 
 const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createRankingRepository(app.db)
-  const subject = createSubjectLookup(app.db)
-
   app.get('/indicators/:code/ranking', {
     schema: {
       tags: ['monitoring'],
@@ -33,11 +30,11 @@ const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { year, level = 'county', within = NATIONAL_ROOT, limit = 100, cursor } = request.query
     const after = decodeCursor(cursor, ['number', 'string', 'string']) as RankingCursor | undefined
     if (after !== undefined && ((after[0] !== 0 && after[0] !== 1) || !DECIMAL.test(after[1]))) throw invalidCursor()
-    const found = await subject(within, request.params.code)
+    const found = await createSubjectLookup(request.readDb)(within, request.params.code)
     if (found.indicator === null) throw notFound.indicator(request.params.code)
     if (found.regionLevel === null) throw notFound.region(within)
     assertLevelBelow({ code: within, level: found.regionLevel }, level, 'level')
-    const rows = await repo.page({ within, indicator: found.indicator.code, level, direction: found.indicator.direction, year, after, limit })
+    const rows = await createRankingRepository(request.readDb).page({ within, indicator: found.indicator.code, level, direction: found.indicator.direction, year, after, limit })
     return rankingPage(rows, limit)
   })
 }

@@ -83,3 +83,5 @@ export function createRegionsRepository (db: Db) {
     }
   }
 }
+
+export type RegionsRepository = ReturnType<typeof createRegionsRepository>

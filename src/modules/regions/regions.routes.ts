@@ -6,7 +6,7 @@ import { problems } from '../../errors/problem.ts'
 import { writableFields } from '../../lib/representation.ts'
 import { writeContext } from '../../lib/write-context.ts'
 import { NO_CONTENT, NOT_MODIFIED } from '../../lib/routes.ts'
-import { createRegionsRepository, type RegionRow } from './regions.repository.ts'
+import { createRegionsRepository, type RegionRow, type RegionsRepository } from './regions.repository.ts'
 import {
   CodeParams, DescendantsQuery, Region, RegionCreate, RegionListQuery, RegionPage, RegionPatch, RegionReplace
 } from './regions.schemas.ts'
@@ -17,10 +17,10 @@ const tags = ['regions']
 const keyOf = (r: RegionRow) => [r.code]
 
 const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createRegionsRepository(app.db)
+  // Writes go to the primary (app.db); reads to the request's read database (request.readDb).
   const service = createRegionsService(app.db)
 
-  async function mustGet (code: string) {
+  async function mustGet (repo: RegionsRepository, code: string) {
     const row = await repo.get(code)
     if (row === undefined) throw notFound.region(code)
     return row
@@ -36,6 +36,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: RegionPage, ...problems(400) }
     }
   }, async (request) => {
+    const repo = createRegionsRepository(request.readDb)
     const { limit = 100, cursor, ...filter } = request.query
     const after = decodeCursor(cursor, ['string'])?.[0] as string | undefined
     const rows = await repo.list({ ...filter, after, limit })
@@ -67,7 +68,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: CodeParams,
       response: { 200: Region, ...NOT_MODIFIED, ...problems(400, 404) }
     }
-  }, async (request, reply) => sendResource(request, reply, await mustGet(request.params.code)))
+  }, async (request, reply) => sendResource(request, reply, await mustGet(createRegionsRepository(request.readDb), request.params.code)))
 
   app.put('/regions/:code', {
     schema: {
@@ -125,7 +126,8 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: RegionPage, ...problems(400, 404) }
     }
   }, async (request) => {
-    await mustGet(request.params.code)
+    const repo = createRegionsRepository(request.readDb)
+    await mustGet(repo, request.params.code)
     const { limit = 100, cursor, level } = request.query
     const after = decodeCursor(cursor, ['string'])?.[0] as string | undefined
     return pageOf(await repo.list({ parent: request.params.code, level, after, limit }), limit, keyOf)
@@ -141,7 +143,8 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: RegionPage, ...problems(400, 404) }
     }
   }, async (request) => {
-    await mustGet(request.params.code)
+    const repo = createRegionsRepository(request.readDb)
+    await mustGet(repo, request.params.code)
     return { items: await repo.ancestors(request.params.code), nextCursor: null }
   })
 
@@ -156,7 +159,8 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: RegionPage, ...problems(400, 404) }
     }
   }, async (request) => {
-    await mustGet(request.params.code)
+    const repo = createRegionsRepository(request.readDb)
+    await mustGet(repo, request.params.code)
     const { limit = 100, cursor, level } = request.query
     const after = decodeCursor(cursor, ['string'])?.[0] as string | undefined
     return pageOf(await repo.descendants(request.params.code, { level, after, limit }), limit, keyOf)

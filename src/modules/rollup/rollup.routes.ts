@@ -9,8 +9,6 @@ import { Rollup, RollupQuery } from './rollup.schemas.ts'
 import { assertRollupAllowed, rollupReport, rules } from './rollup.service.ts'
 
 const rollupRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createRollupRepository(app.db)
-
   app.get('/regions/:code/rollup', {
     schema: {
       tags: ['monitoring'],
@@ -35,6 +33,7 @@ const rollupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Rollup, ...problems(400, 404, 422) }
     }
   }, async (request) => {
+    const repo = createRollupRepository(request.readDb)
     const { code } = request.params
     const q = request.query
     const breakdown = parseBreakdownFilter(q.breakdown) as Breakdown

@@ -11,8 +11,6 @@ const admin = { access: 'admin' as const }
 const publicView = ({ secretHash: _hidden, ...rest }: TokenRow) => rest
 
 const tokensRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createTokensRepository(app.db)
-
   app.get('/tokens', {
     config: admin,
     schema: {
@@ -26,7 +24,7 @@ const tokensRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { limit = 100, cursor } = request.query
     const after = decodeCursor(cursor, ['string'])?.[0] as string | undefined
-    const page = pageOf(await repo.list(after, limit), limit, (r) => [r.id])
+    const page = pageOf(await createTokensRepository(request.readDb).list(after, limit), limit, (r) => [r.id])
     return { items: page.items.map(publicView), nextCursor: page.nextCursor }
   })
 

@@ -17,7 +17,7 @@ import { createValuesService } from './values.service.ts'
 const tags = ['values']
 
 const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const repo = createValuesRepository(app.db)
+  // Writes go to the primary (app.db); reads to the request's read database (request.readDb).
   const service = createValuesService(app.db)
 
   app.get('/values', {
@@ -53,6 +53,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
+    const repo = createValuesRepository(request.readDb)
     const { limit = 100, cursor, breakdown, latest = false, format, bom = false, ...filter } = request.query
     const accept = request.headers.accept ?? ''
     const file = format === 'csv' || format === 'xlsx' ? format : format === undefined ? (accept.includes(XLSX_TYPE) ? 'xlsx' : accept.includes('text/csv') ? 'csv' : undefined) : undefined
@@ -120,7 +121,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Value, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request, reply) => {
-    const row = await repo.get(request.params.id)
+    const row = await createValuesRepository(request.readDb).get(request.params.id)
     if (row === undefined) throw notFound.value(request.params.id)
     return sendResource(request, reply, toValueResource(row))
   })
@@ -136,7 +137,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: HistoryPage, ...problems(400, 404) }
     }
   }, async (request) => {
-    const entries = await valueHistoryOf(app.db, request.params.id)
+    const entries = await valueHistoryOf(request.readDb, request.params.id)
     if (entries === undefined) throw notFound.value(request.params.id)
     const { limit = 100, cursor } = request.query
     const start = (decodeCursor(cursor, ['int'])?.[0] as number | undefined) ?? 0
