@@ -8,6 +8,8 @@ import autocannon from 'autocannon'
 export interface LoadSpec {
   origin: string
   paths: string[]
+  /** Request headers for each path (same position), e.g. If-None-Match. */
+  headers?: Array<Record<string, string>>
   connections: number
   seconds: number
   /** Requests per second over all connections; unset: as many as the server answers. */
@@ -18,6 +20,8 @@ export interface LoadResult {
   rps: number
   latency: { p50: number, p90: number, p99: number, max: number, mean: number }
   non2xx: number
+  /** Answers by status code. */
+  statuses: Record<string, number>
   errors: number
   timeouts: number
 }
@@ -31,7 +35,10 @@ const result = await autocannon({
   ...(spec.rate !== undefined ? { overallRate: spec.rate } : {}),
   requests: [{
     setupRequest: (request) => {
-      request.path = spec.paths[next++ % spec.paths.length]!
+      const i = next++ % spec.paths.length
+      request.path = spec.paths[i]!
+      const headers = spec.headers?.[i]
+      if (headers !== undefined) request.headers = { ...request.headers, ...headers }
       return request
     }
   }]
@@ -41,6 +48,7 @@ const out: LoadResult = {
   rps: result.requests.total / spec.seconds,
   latency: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average },
   non2xx: result.non2xx,
+  statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, (s as { count: number }).count])),
   errors: result.errors,
   timeouts: result.timeouts
 }

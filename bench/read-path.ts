@@ -16,17 +16,23 @@
 // different ids). Goal: the service reaches >= 0.9x the bare route's requests per second
 // with a p99 <= 1.3x.
 //
+// Through the caching layer (src/plugins/caching.ts), on the same series: the conditional
+// request of a client or shared cache whose copy is current (If-None-Match with each
+// series' ETag, answered 304 after the data-version query alone), against the full answer
+// of the same series and against the bare route; and full answers from a second service
+// instance with the in-process answer cache on (CACHE_MEMORY_MB), against the bare route.
+// Goal for both: >= 2x the bare route's rate, p99 no worse than the bare route's.
+//
 // Memory: the service's RSS is sampled from /proc during the load (goal <= 250 MB), then
-// while it exports about 1 million values as CSV (goal: RSS grows < 50 MB). The export's
-// time is compared with PostgreSQL's own `COPY (same query) TO STDOUT`.
-import { once } from 'node:events'
+// while it exports about 1 million values as CSV and then as an Excel workbook (goal for
+// each: RSS grows < 50 MB; bench/exports.ts). Their times are compared with PostgreSQL's
+// own `COPY (same query) TO STDOUT`. `--export-only` measures the exports alone (no load).
+import http from 'node:http'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
+import { copyBaseline, expectedRows, measureExport } from './exports.ts'
 import { generate } from './generate.ts'
 import { DEFAULT_SERVER, get, log, median, memoryOf, query, runLoad, sampleRss, SERVICE, startChild, stopChild, writeResult, type Child } from './lib.ts'
 import type { LoadResult } from './load.ts'
-import http from 'node:http'
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +41,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     server: { type: 'string', default: DEFAULT_SERVER },
-    'skip-export': { type: 'boolean', default: false }
+    'skip-export': { type: 'boolean', default: false },
+    'export-only': { type: 'boolean', default: false }
   }
 })
 const SIZE = Number(args.values)
@@ -45,12 +52,22 @@ const CONNECTIONS = Number(args.connections)
 const POOL = 10
 const database = `bench_${SIZE >= 1_000_000 ? `${SIZE / 1_000_000}m` : `${SIZE / 1000}k`}`
 
-// The export: every value of three of the fifteen years (about a fifth of the dataset).
-const EXPORT_FROM = 2023
-const EXPORT_TO = 2025
-
 const { url, values } = await generate({ server: args.server, database, values: SIZE })
 log(`read path on ${database} (${values} actuals)`)
+
+// Rate limiting stays on with a limit the load cannot reach, so its hook is measured too
+// (loopback is meant to be on its allow list).
+const serviceEnv = { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }
+
+if (args['export-only']) {
+  const service = await startChild(SERVICE, serviceEnv, 'read-service')
+  try {
+    await writeResult('read-path-export', { database, values, ...await exportBoth(service, url) })
+  } finally {
+    await stopChild(service)
+  }
+  process.exit(0)
+}
 
 // Deterministic request mix: 1,000 (county, indicator) series and 1,000 value ids.
 let seed = 7
@@ -66,14 +83,18 @@ const scenarios = [
   { name: 'point', label: 'point read GET /v1/values/{id}', paths: pointPaths }
 ] as const
 
+type Target = 'service' | 'bare' | 'memory'
+interface Run { key: string, target: Target, paths: string[], headers?: Array<Record<string, string>>, status: number }
+
 let service: Child | undefined
 let bare: Child | undefined
+let memoryService: Child | undefined
 try {
-  // Rate limiting stays on with a limit the load cannot reach, so its hook is measured too
-  // (loopback is meant to be on its allow list).
-  service = await startChild(SERVICE, { DATABASE_URL: url, LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL), RATE_LIMIT_MAX: '1000000000' }, 'read-service')
+  // The in-process cache is off here: these rounds measure the service's own read path.
+  service = await startChild(SERVICE, { ...serviceEnv, CACHE_MEMORY_MB: '0' }, 'read-service')
   bare = await startChild('bench/bare.ts', { DATABASE_URL: url, DB_POOL_MAX: String(POOL) }, 'read-bare')
-  const targets = { service, bare }
+  memoryService = await startChild(SERVICE, { ...serviceEnv, CACHE_MEMORY_MB: '64' }, 'read-service-memory')
+  const targets: Record<Target, Child> = { service, bare, memory: memoryService }
 
   // Both answer the same rows.
   for (const s of scenarios) {
@@ -88,28 +109,40 @@ try {
     log(`${s.name}: ${s.paths[0]} -> ${ids(a.body).split(',').length} rows on both`)
   }
 
-  for (const s of scenarios) {
-    for (const t of Object.values(targets)) await runLoad({ origin: `http://127.0.0.1:${t.port}`, paths: s.paths, connections: CONNECTIONS, seconds: 3 })
+  // Each series' ETag, as a client or shared cache holding the current copy would send it.
+  // Both service instances run the same build on the same data, so they give the same tags.
+  const conditional: Array<Record<string, string>> = []
+  for (const path of seriesPaths) {
+    const [a, b] = await Promise.all([getEtag(service.port, path), getEtag(memoryService.port, path)])
+    if (a === undefined || a !== b) throw new Error(`${path}: ETag ${a} from one instance, ${b} from the other`)
+    conditional.push({ 'if-none-match': a })
   }
 
+  const plan: Run[] = [
+    ...scenarios.flatMap((s) => (['bare', 'service'] as const).map((target) => ({ key: `${s.name}|${target}`, target, paths: s.paths, status: 200 }))),
+    { key: 'series-304|service', target: 'service', paths: seriesPaths, headers: conditional, status: 304 },
+    { key: 'series|memory', target: 'memory', paths: seriesPaths, status: 200 }
+  ]
+  const load = (r: Run, seconds: number) => runLoad({ origin: `http://127.0.0.1:${targets[r.target].port}`, paths: r.paths, headers: r.headers, connections: CONNECTIONS, seconds })
+  for (const r of plan) await load(r, 3)
+
   const runs: Record<string, LoadResult[]> = {}
-  const serviceRss: number[] = []
-  const bareRss: number[] = []
+  const rssOf: Record<Target, number[]> = { service: [], bare: [], memory: [] }
   for (let round = 0; round < ROUNDS; round++) {
-    for (const s of scenarios) {
-      const order = round % 2 === 0 ? (['bare', 'service'] as const) : (['service', 'bare'] as const)
-      for (const which of order) {
-        const t = targets[which]
-        const sampler = sampleRss(t.pid, 100)
-        const result = await runLoad({ origin: `http://127.0.0.1:${t.port}`, paths: s.paths, connections: CONNECTIONS, seconds: SECONDS })
-        const rss = sampler.stop()
-        ;(which === 'service' ? serviceRss : bareRss).push(rss.max)
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${which} ${s.name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-        ;(runs[`${s.name}|${which}`] ??= []).push(result)
-        log(`round ${round + 1} ${s.name} ${which}: ${Math.round(result.rps)} req/s, p99 ${result.latency.p99} ms, RSS max ${rss.max.toFixed(0)} MB`)
-      }
+    for (const r of round % 2 === 0 ? plan : [...plan].reverse()) {
+      const t = targets[r.target]
+      const sampler = sampleRss(t.pid, 100)
+      const result = await load(r, SECONDS)
+      const rss = sampler.stop()
+      rssOf[r.target].push(rss.max)
+      const unexpected = result.requests - (result.statuses[String(r.status)] ?? 0)
+      if (unexpected > 0 || result.errors > 0) throw new Error(`${r.key}: ${unexpected} answers other than ${r.status} (${JSON.stringify(result.statuses)}), ${result.errors} errors`)
+      ;(runs[r.key] ??= []).push(result)
+      log(`round ${round + 1} ${r.key}: ${Math.round(result.rps)} req/s, p99 ${result.latency.p99} ms, RSS max ${rss.max.toFixed(0)} MB`)
     }
   }
+  const serviceRss = rssOf.service
+  const bareRss = rssOf.bare
 
   const summary = (list: LoadResult[]) => ({
     rps: list.reduce((n, r) => n + r.requests, 0) / (list.length * SECONDS),
@@ -123,14 +156,21 @@ try {
     return { scenario: s.name, label: s.label, service: svc, bare: lim, ratioRps: svc.rps / lim.rps, ratioP99: svc.p99 / lim.p99 }
   })
 
+  const full = summary(runs['series|service']!)
+  const limit = summary(runs['series|bare']!)
+  const versus = (x: ReturnType<typeof summary>) => ({ ...x, ratioRpsToBare: x.rps / limit.rps, ratioP99ToBare: x.p99 / limit.p99, ratioRpsToFull: x.rps / full.rps })
+  const cached = {
+    conditional: versus(summary(runs['series-304|service']!)),
+    memory: { ...versus(summary(runs['series|memory']!)), rssUnderLoadMaxMB: Math.max(...rssOf.memory) }
+  }
+
   const memory = {
     serviceUnderLoadMaxMB: Math.max(...serviceRss),
     bareUnderLoadMaxMB: Math.max(...bareRss),
     serviceAfterLoad: memoryOf(service.pid)
   }
 
-  let exported: Awaited<ReturnType<typeof exportCsv>> | undefined
-  if (!args['skip-export']) exported = await exportCsv(service, url)
+  const exported = args['skip-export'] ? undefined : await exportBoth(service, url)
 
   await writeResult('read-path', {
     database,
@@ -140,55 +180,41 @@ try {
     rounds: ROUNDS,
     pool: POOL,
     reads,
+    cached,
     memory,
-    export: exported
+    export: exported?.csv,
+    exportXlsx: exported?.xlsx
   })
   for (const r of reads) {
     log(`${r.scenario}: service ${Math.round(r.service.rps)} req/s p99 ${r.service.p99} ms; bare ${Math.round(r.bare.rps)} req/s p99 ${r.bare.p99} ms; ratio ${r.ratioRps.toFixed(2)} / p99 ${r.ratioP99.toFixed(2)}`)
   }
+  log(`series, unchanged, If-None-Match (304): ${Math.round(cached.conditional.rps)} req/s p99 ${cached.conditional.p99} ms; ${cached.conditional.ratioRpsToBare.toFixed(2)}x the bare route, ${cached.conditional.ratioRpsToFull.toFixed(2)}x the full answer; p99 ${cached.conditional.ratioP99ToBare.toFixed(2)}x the bare route's`)
+  log(`series from the in-process cache: ${Math.round(cached.memory.rps)} req/s p99 ${cached.memory.p99} ms; ${cached.memory.ratioRpsToBare.toFixed(2)}x the bare route, ${cached.memory.ratioRpsToFull.toFixed(2)}x the uncached service; p99 ${cached.memory.ratioP99ToBare.toFixed(2)}x the bare route's`)
   log(`memory: service under load max ${memory.serviceUnderLoadMaxMB.toFixed(0)} MB, bare ${memory.bareUnderLoadMaxMB.toFixed(0)} MB`)
-  if (exported !== undefined) log(`export: ${exported.rows} rows in ${(exported.ms / 1000).toFixed(1)} s, RSS ${exported.rssBeforeMB.toFixed(0)} -> max ${exported.rssMaxMB.toFixed(0)} MB (+${exported.rssGrowthMB.toFixed(0)}); COPY ${(exported.copyMs / 1000).toFixed(1)} s`)
 } finally {
   if (service !== undefined) await stopChild(service)
   if (bare !== undefined) await stopChild(bare)
+  if (memoryService !== undefined) await stopChild(memoryService)
 }
 
-/** Streams the CSV export and counts it while sampling the service's RSS; then COPY of the same rows. */
-async function exportCsv (svc: Child, url: string) {
-  const path = `/v1/values?format=csv&from=${EXPORT_FROM}&to=${EXPORT_TO}`
-  const [{ n: expected }] = await query<{ n: number }>(url, `select count(*)::int as n from yearly_values
-    where from_year >= $1 and year <= $2 and category is null and grade is null and sex is null and area is null`, [EXPORT_FROM, EXPORT_TO]) as [{ n: number }]
-  await new Promise((resolve) => setTimeout(resolve, 2000))
-  const before = memoryOf(svc.pid).rss
-  const sampler = sampleRss(svc.pid, 100)
-  const started = performance.now()
-  let bytes = 0
-  let lines = 0
-  await new Promise<void>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: svc.port, path }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`export: ${res.statusCode}`))
-      res.on('data', (c: Buffer) => {
-        bytes += c.length
-        for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++
-      })
-      res.on('end', resolve)
-      res.on('error', reject)
+/** The ETag of one GET. */
+async function getEtag (port: number, path: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode === 200 ? res.headers.etag : undefined))
     }).on('error', reject)
   })
-  const ms = performance.now() - started
-  const rss = sampler.stop()
-  // Each exported row is one line (no value of the synthetic dataset holds a newline).
-  if (lines - 1 !== expected) throw new Error(`export: ${lines - 1} rows, expected ${expected}`)
+}
 
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  const copyStarted = performance.now()
-  const stream = client.query(copyTo(`copy (select * from yearly_values where from_year >= ${EXPORT_FROM} and year <= ${EXPORT_TO}
-    and category is null and grade is null and sex is null and area is null order by year, id) to stdout (format csv, header)`))
-  let copyBytes = 0
-  stream.on('data', (c: Buffer) => { copyBytes += c.length })
-  await once(stream, 'end')
-  const copyMs = performance.now() - copyStarted
-  await client.end()
-  return { rows: lines - 1, bytes, ms, rowsPerSecond: (lines - 1) / (ms / 1000), rssBeforeMB: before, rssMaxMB: rss.max, rssGrowthMB: rss.max - before, copyMs, copyBytes }
+/** The CSV export, then the workbook export, of the same values, each with COPY's time beside it. */
+async function exportBoth (svc: Child, url: string) {
+  const expected = await expectedRows(url)
+  const copy = await copyBaseline(url)
+  const csv = { ...await measureExport(svc.port, svc.pid, 'csv', expected), ...copy }
+  const xlsx = { ...await measureExport(svc.port, svc.pid, 'xlsx', expected), ...copy }
+  for (const [format, e] of Object.entries({ csv, xlsx })) {
+    log(`${format} export: ${e.rows} rows, ${(e.bytes / 1e6).toFixed(1)} MB in ${(e.ms / 1000).toFixed(1)} s, RSS ${e.rssBeforeMB.toFixed(0)} -> max ${e.rssMaxMB.toFixed(0)} MB (+${e.rssGrowthMB.toFixed(0)}); COPY ${(e.copyMs / 1000).toFixed(1)} s`)
+  }
+  return { csv, xlsx }
 }

@@ -6,7 +6,8 @@
 // default postgres://postgres@127.0.0.1:5432):
 //   import      bench/import.ts      bulk import of 1,000,000 values against COPY
 //   monitoring  bench/monitoring.ts  rollup, progress, ranking and series reads at 100k and 10M values
-//   read        bench/read-path.ts   the service against a bare route at 5M values, its memory, CSV export
+//   read        bench/read-path.ts   the service against a bare route at 5M values, conditional and
+//                                    in-process cached reads, its memory, CSV and xlsx exports
 //   startup     bench/startup.ts     embedded start: first start and restart
 // then prints one table (each figure, its baseline measured in the same run, the ratio and
 // the goal) on stdout, and writes it as JSON to bench/results/bench-<time>.json and
@@ -109,12 +110,22 @@ if (results.read !== undefined) {
     add({ group: 'read path', figure: `${what}: service`, unit: 'req/s', value: r.service.rps, baselineName: 'bare Fastify + prepared pg, same SQL', baseline: r.bare.rps, goal: 'ratio >= 0.90', met: r.ratioRps >= 0.9 })
     add({ group: 'read path', figure: `${what}: service p99`, unit: 'ms', value: r.service.p99, baselineName: 'bare route p99', baseline: r.bare.p99, goal: 'ratio <= 1.30', met: r.ratioP99 <= 1.3 })
   }
+  const series = rp.reads.find((r: { scenario: string }) => r.scenario === 'series')
+  if (rp.cached !== undefined && series !== undefined) {
+    const c = rp.cached.conditional
+    add({ group: 'cached read', figure: 'series read, unchanged, If-None-Match (304): service', unit: 'req/s', value: c.rps, baselineName: 'bare Fastify + prepared pg, same SQL, full answer', baseline: series.bare.rps, goal: 'ratio >= 2.00', met: c.ratioRpsToBare >= 2 })
+    add({ group: 'cached read', figure: 'series read, unchanged, If-None-Match (304): service p99', unit: 'ms', value: c.p99, baselineName: 'bare route p99', baseline: series.bare.p99, goal: 'ratio <= 1.00', met: c.ratioP99ToBare <= 1 })
+    add({ group: 'cached read', figure: 'series read, unchanged, If-None-Match (304), against the full answer', unit: 'req/s', value: c.rps, baselineName: 'the service\'s full answer of the same series', baseline: series.service.rps, goal: '', met: null })
+    const m = rp.cached.memory
+    add({ group: 'cached read', figure: 'series read from the in-process cache: service', unit: 'req/s', value: m.rps, baselineName: 'bare Fastify + prepared pg, same SQL', baseline: series.bare.rps, goal: 'ratio >= 2.00', met: m.ratioRpsToBare >= 2 })
+    add({ group: 'cached read', figure: 'series read from the in-process cache: service p99', unit: 'ms', value: m.p99, baselineName: 'bare route p99', baseline: series.bare.p99, goal: 'ratio <= 1.00', met: m.ratioP99ToBare <= 1 })
+  }
   add({ group: 'memory', figure: `service RSS under the read load (${rp.connections} connections)`, unit: 'MB', value: rp.memory.serviceUnderLoadMaxMB, baselineName: 'bare route RSS under the same load', baseline: rp.memory.bareUnderLoadMaxMB, goal: '<= 250 MB', met: rp.memory.serviceUnderLoadMaxMB <= 250 })
-  if (rp.export !== undefined && rp.export !== null) {
-    const e = rp.export
+  for (const [format, e] of [['CSV', rp.export], ['xlsx', rp.exportXlsx]] as const) {
+    if (e === undefined || e === null) continue
     const n = Number(e.rows).toLocaleString('en')
-    add({ group: 'memory', figure: `CSV export of ${n} values: peak RSS`, unit: 'MB', value: e.rssMaxMB, baselineName: 'RSS before the export', baseline: e.rssBeforeMB, goal: 'grows < 50 MB', met: e.rssGrowthMB < 50 })
-    add({ group: 'memory', figure: `CSV export of ${n} values: time`, unit: 's', value: e.ms / 1000, baselineName: 'COPY (same query) TO STDOUT', baseline: e.copyMs / 1000, goal: '', met: null })
+    add({ group: 'memory', figure: `${format} export of ${n} values: peak RSS`, unit: 'MB', value: e.rssMaxMB, baselineName: 'RSS before the export', baseline: e.rssBeforeMB, goal: 'grows < 50 MB', met: e.rssGrowthMB < 50 })
+    add({ group: 'memory', figure: `${format} export of ${n} values: time`, unit: 's', value: e.ms / 1000, baselineName: 'COPY (same query) TO STDOUT', baseline: e.copyMs / 1000, goal: '', met: null })
   }
 }
 

@@ -15,6 +15,7 @@ import valuesRoutes from './modules/values/values.routes.ts'
 import tokensRoutes from './modules/tokens/tokens.routes.ts'
 import auth, { type AuthOptions } from './plugins/auth.ts'
 import bodyParsing from './plugins/body-parsing.ts'
+import caching, { defaultCaching, type CachingOptions } from './plugins/caching.ts'
 import cors, { defaultCors, type CorsOptions } from './plugins/cors.ts'
 import dashboard from './plugins/dashboard.ts'
 import database from './plugins/database.ts'
@@ -40,6 +41,8 @@ export interface AppOptions {
   loadShedding?: LoadSheddingOptions
   /** Bulk import settings (default: a retry waits IDEMPOTENCY_WAIT_MS for an earlier request with its key). */
   imports?: ImportsServiceOptions
+  /** How long shared caches may keep public reads (default: defaultCaching). */
+  caching?: Omit<CachingOptions, 'readsRequireToken'>
 }
 
 /** The whole service as one plugin; server.ts and the tests register it the same way. */
@@ -72,6 +75,8 @@ async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(openapi)
   await fastify.register(metrics)
   await fastify.register(auth, opts.auth ?? { readsRequireToken: false })
+  // Before the routes: it equips those that opt in as they are declared (onRoute).
+  await fastify.register(caching, { ...(opts.caching ?? defaultCaching), readsRequireToken: opts.auth?.readsRequireToken ?? false })
 
   await fastify.register(healthRoutes)
   await fastify.register(dashboard)

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 import type { AppOptions } from './app.ts'
-import { IDEMPOTENCY_WAIT_MS } from './modules/imports/imports.idempotency.ts'
 import type { ReplicaOptions } from './db/read-router.ts'
+import { IDEMPOTENCY_WAIT_MS } from './modules/imports/imports.idempotency.ts'
 
 /**
  * The whole configuration as one schema: environment variables are validated (and
@@ -43,6 +43,9 @@ export const ConfigSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load with 503 when the event loop lags more than this; 0: off' }),
   SEED_ON_FIRST_START: Type.Boolean({ default: true, description: 'Load the seed dataset when the embedded database is created' }),
   READS_REQUIRE_TOKEN: Type.Boolean({ default: false, description: 'Require a bearer token (any role) for reads too' }),
+  CACHE_MAX_AGE: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 10, description: 'Seconds a shared cache (proxy, CDN) or browser may serve a public read without asking again; 0: it revalidates every time' }),
+  CACHE_STALE_WHILE_REVALIDATE: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 30, description: 'Seconds past CACHE_MAX_AGE a cache may still serve a public read while it revalidates it in the background' }),
+  CACHE_MEMORY_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 16, description: 'Megabytes of serialized answers of lists, progress, rollups and rankings kept in the process; 0: none' }),
   TOKEN_PEPPER: Type.Optional(Type.String({ minLength: 32, description: 'Key of the token hash; unset means one is generated and kept in the database' })),
   BOOTSTRAP_ADMIN_TOKEN: Type.Optional(Type.String({ pattern: '^irt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$', description: 'Registers this token as an admin token at start if it is not known yet (the first admin of a fresh install)' }))
 })
@@ -101,7 +104,8 @@ export function appOptionsOf (config: Config) {
     },
     cors: { origins: list(config.CORS_ORIGINS) },
     loadShedding: { maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS },
-    imports: { idempotencyWaitMs: config.IDEMPOTENCY_WAIT_MS }
+    imports: { idempotencyWaitMs: config.IDEMPOTENCY_WAIT_MS },
+    caching: { maxAge: config.CACHE_MAX_AGE, staleWhileRevalidate: config.CACHE_STALE_WHILE_REVALIDATE, memoryBytes: config.CACHE_MEMORY_MB * 2 ** 20 }
   } satisfies Omit<AppOptions, 'database'>
 }
 

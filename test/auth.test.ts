@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, collect, json, tokenFor } from './helper.ts'
+import { build, collect, feedSettled, json, tokenFor } from './helper.ts'
 
 // Access control: every role and scope against every write route and region relation.
 const app = await build(t, { auth: 'none' })
@@ -200,6 +200,7 @@ t.test('history records the token that made each change', async (t) => {
   await send(admin, 'PATCH', `/v1/values/${v.id}`, { value: 2 })
   const history = json(await send(null, 'GET', `/v1/values/${v.id}/history`))
   t.same(history.items.map((e: { actor: string }) => e.actor), [editorId, adminId])
+  await feedSettled(app)
   const feed = json(await send(null, 'GET', '/v1/changes?limit=1000')).items
   t.ok(feed.some((c: { key: string, actor: string }) => c.key === String(v.id) && c.actor === editorId))
 })

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { writeTransaction } from '../src/db/transaction.ts'
 import { queryRows } from '../src/db/query.ts'
-import { build, call, createIndicator, createPlan, createRegions, json } from './helper.ts'
+import { build, call, createIndicator, createPlan, createRegions, feedSettled, json } from './helper.ts'
 
 interface Change { cursor: string, entity: string, key: string, op: string, revision: number, actor: string, at: string }
 
@@ -19,6 +19,7 @@ async function poll (after?: string, limit = 100): Promise<{ items: Change[], ne
 
 /** Follows the feed from `after` to its current end. */
 async function drain (after?: string, limit = 100) {
+  await feedSettled(app)
   const seen: Change[] = []
   let cursor = after
   for (;;) {
@@ -116,6 +117,9 @@ t.test('a poller misses nothing while concurrent writers commit out of order', a
     }
   })()
   await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)))
+  // The poller stops at the first page without more once the writers are done, so the feed
+  // must first serve all they committed (see feedSettled).
+  await feedSettled(app)
   writing = false
   await poller
 

@@ -11,21 +11,26 @@ t.test('the environment becomes the options of the app\'s plugins', async (t) =>
     READS_REQUIRE_TOKEN: 'true',
     REDIS_URL: 'redis://:secret@cache.internal:6379/2',
     REDIS_KEY_PREFIX: 'registry-zj:',
-    IDEMPOTENCY_WAIT_MS: '5000'
+    IDEMPOTENCY_WAIT_MS: '5000',
+    CACHE_MAX_AGE: '0',
+    CACHE_STALE_WHILE_REVALIDATE: '120',
+    CACHE_MEMORY_MB: '0'
   })
   t.same(appOptionsOf(config), {
     auth: { readsRequireToken: true, pepper: undefined },
     rateLimit: { max: 5, windowMs: 2000, allow: ['10.0.0.7'], redis: { url: 'redis://:secret@cache.internal:6379/2', prefix: 'registry-zj:' } },
     cors: { origins: ['https://dpf.zj.gov.cn', 'https://example.org'] },
     loadShedding: { maxEventLoopDelayMs: 0 },
-    imports: { idempotencyWaitMs: 5000 }
+    imports: { idempotencyWaitMs: 5000 },
+    caching: { maxAge: 0, staleWhileRevalidate: 120, memoryBytes: 0 }
   })
   t.same(appOptionsOf(loadConfig({})), {
     auth: { readsRequireToken: false, pepper: undefined },
     rateLimit: { max: 1200, windowMs: 60_000, allow: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] },
     cors: { origins: [] },
     loadShedding: { maxEventLoopDelayMs: 1000 },
-    imports: { idempotencyWaitMs: 30_000 }
+    imports: { idempotencyWaitMs: 30_000 },
+    caching: { maxAge: 10, staleWhileRevalidate: 30, memoryBytes: 16 * 2 ** 20 }
   }, 'the defaults: no Redis (each process counts on its own)')
 })
 

@@ -1,8 +1,10 @@
-import { PassThrough } from 'node:stream'
+import { Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
 import t from 'tap'
-import { sheetSink } from '../src/modules/values/values.xlsx.ts'
+import { CSV_COLUMNS } from '../src/modules/values/values.csv.ts'
+import { exactNumber, xlsxExport } from '../src/modules/values/values.workbook.ts'
+import { numberText } from '../src/modules/values/values.xlsx.ts'
 import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
 
 /** Files as agencies send them: encodings, workbooks, numbers as clerks type them, hostile cells. */
@@ -17,6 +19,7 @@ await createPlan(app)
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 const HEADER = 'kind,regionCode,indicatorCode,year,value,note'
+const CSV_HEADER = CSV_COLUMNS.join(',')
 const importFile = (payload: Buffer | string, contentType = 'text/csv', query = '') =>
   app.inject({ method: 'POST', url: `/v1/values/import${query}`, headers: { 'content-type': contentType }, payload })
 const stored = (query: string) => collect(app, `/v1/values?${query}`)
@@ -223,15 +226,54 @@ t.test('exports: formulas neutralised, BOM on request, workbook; both import bac
   t.equal(latest.statusCode, 400)
 })
 
-t.test('the workbook export\'s backpressure finds the stream inside exceljs it depends on', async (t) => {
-  const out = new PassThrough().resume()
-  const book = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false })
-  const sheet = book.addWorksheet('values')
-  sheet.addRow(['kind']).commit()
-  await new Promise((resolve) => setImmediate(resolve))
-  const sink = sheetSink(sheet)
-  t.type(sink?._writableState?.length, 'number', 'the zip entry the sheet is written to, with its buffered length')
-  t.type(sink?.on, 'function')
-  sheet.commit()
-  await book.commit()
+t.test('the workbook export reads the database\'s CSV only as fast as the workbook is read, and lets go of it when dropped', async (t) => {
+  // An endless CSV: only backpressure keeps the export from reading it all.
+  let pulled = 0
+  const row = 'actual,,330683,new-employment,2014,2014,,5,final,,,2014-12-31,,,,,,来源,备注\n'
+  const csv = new Readable({
+    read () {
+      const chunk = pulled === 0 ? `${CSV_HEADER}\n${row.repeat(200)}` : row.repeat(200)
+      pulled += Buffer.byteLength(chunk)
+      this.push(chunk)
+    }
+  })
+  const workbook = xlsxExport(csv)
+  const first = await new Promise<Buffer>((resolve) => workbook.once('data', resolve))
+  t.ok(first.length > 0, 'the workbook starts at once')
+  workbook.pause()
+  // Nobody reads the workbook now: the reading of the CSV stops once the buffers between are full.
+  for (let still = 0, last = -1; still < 3;) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    still = pulled === last ? still + 1 : 0
+    last = pulled
+    if (pulled >= 2 << 20) break
+  }
+  t.ok(pulled < 2 << 20, `at most a few buffers of the CSV are read ahead (${pulled} bytes)`)
+  workbook.destroy()
+  await new Promise((resolve) => csv.once('close', resolve))
+  t.ok(csv.destroyed, 'the CSV (and with it its database connection) is let go when the client goes away')
+})
+
+t.test('a selection larger than a sheet breaks the workbook off instead of ending it with values missing', async (t) => {
+  const row = 'actual,,330683,new-employment,2014,2014,,5,final,,,2014-12-31,,,,,,来源,备注\n'
+  const drain = (stream: Readable) => new Promise<Error | undefined>((resolve) => {
+    stream.on('error', resolve)
+    stream.on('end', () => resolve(undefined))
+    stream.resume()
+  })
+  // A sheet of 10 rows: the header and 9 values.
+  t.equal(await drain(xlsxExport(Readable.from([`${CSV_HEADER}\n${row.repeat(9)}`]), new Date(), 10)), undefined, 'a full sheet is a workbook')
+  const over = await drain(xlsxExport(Readable.from([`${CSV_HEADER}\n${row.repeat(10)}`]), new Date(), 10))
+  t.match(over?.message, /more values than a sheet holds \(9\)/, 'one value more breaks it off')
+})
+
+t.test('the workbook export writes a number cell exactly when the double is the stored decimal', async (t) => {
+  const cases = ['0', '-0', '0.0', '1.0', '01', '.5', '5.', '+1', ' 1', '1e5', '0.1', '0.30000000000000004', '-0.5', '0.0000001',
+    '123456789012345', '1234567890123456', '12345678901234.5', '0.00000000000001', '9007199254740993', '1000000000000000000000']
+  let seed = 7
+  const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  const digits = (n: number) => Array.from({ length: n }, () => String(random(10))).join('')
+  for (let i = 0; i < 20_000; i++) cases.push(`${random(2) === 0 ? '-' : ''}${random(3) === 0 ? '0' : digits(1 + random(18))}${random(2) === 0 ? '' : `.${digits(1 + random(18))}`}`)
+  const wrong = cases.filter((text) => exactNumber(text) !== (numberText(Number(text)) === text))
+  t.same(wrong, [], 'the shortcut for plain decimals agrees with numberText')
 })

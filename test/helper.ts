@@ -4,10 +4,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
+import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import pino from 'pino'
-import app from '../src/app.ts'
+import app, { type AppOptions } from '../src/app.ts'
 import { migrationsFolder, openDatabase, type Database } from '../src/db/client.ts'
+import { queryRows } from '../src/db/query.ts'
 import { buildOptions } from '../src/options.ts'
 import type { ImportsServiceOptions } from '../src/modules/imports/imports.service.ts'
 import type { RateLimitOptions } from '../src/plugins/rate-limit.ts'
@@ -182,12 +184,14 @@ export interface BuildOptions {
   readsRequireToken?: boolean
   /** Rate limit instead of the default (e.g. `{ max: 0 }`, off, for the fuzzer's thousands of requests). */
   rateLimit?: RateLimitOptions
-  /** Bulk import settings (e.g. a short Idempotency-Key wait). */
-  imports?: ImportsServiceOptions
   /** Read replicas of the test database, given its connection string (PostgreSQL only). */
   replicas?: (url: string) => ReplicaOptions
   /** An open database to serve instead of a fresh one (closed with the app; `seed` and `replicas` do not apply). */
   database?: Database
+  /** Bulk import settings (e.g. a short Idempotency-Key wait). */
+  imports?: ImportsServiceOptions
+  /** Cache lifetimes instead of the defaults. */
+  caching?: AppOptions['caching']
 }
 
 /** The app as production builds it (same options, same validator), on a clean database. */
@@ -205,7 +209,7 @@ export async function build (t: Teardown, options: BuildOptions = {}): Promise<F
   }
   // Load shedding is tested on its own (test/hardening.test.ts): parallel test files on a
   // small machine lag the event loop enough to trip it at random.
-  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}), ...(options.imports !== undefined ? { imports: options.imports } : {}) })
+  await server.register(app, { database, auth: { readsRequireToken: options.readsRequireToken ?? false }, loadShedding: { maxEventLoopDelayMs: 0 }, ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}), ...(options.imports !== undefined ? { imports: options.imports } : {}), ...(options.caching !== undefined ? { caching: options.caching } : {}) })
   await server.ready()
   if (options.auth !== 'none') adminToken = (await server.tokens.create({ actor: 'test' }, { name: 'test admin', role: 'admin' })).token
   t.teardown(async () => {
@@ -298,6 +302,22 @@ export async function createPlan (server: FastifyInstance, overrides: Record<str
 }
 
 /** Every item of a paginated list, following nextCursor to the end. */
+/**
+ * Waits until the changes feed serves every change committed so far. The feed holds a
+ * transaction back while an older one is still running anywhere on the server, and on the
+ * PostgreSQL test server other test files' transactions are: a test that reads the feed
+ * right after its own writes waits for them first (at most `timeoutMs`).
+ */
+export async function feedSettled (server: FastifyInstance, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const [row] = await queryRows<{ settled: boolean }>(server.db, sql`select coalesce(pg_snapshot_xmin(pg_current_snapshot()) > max(txid), true) as settled from changes`)
+    if (row?.settled === true) return
+    if (Date.now() > deadline) throw new Error(`the changes feed did not serve every committed change within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 export async function collect<T = any> (server: FastifyInstance, url: string): Promise<T[]> {
   const items: T[] = []
   let cursor: string | null = null

@@ -3,7 +3,7 @@ import { IMPORT_SEGMENT_ROWS } from '../src/modules/imports/imports.service.ts'
 import { checkValues, loadReferences } from '../src/modules/values/values.check.ts'
 import { naturalKey, naturalKeyAsSent } from '../src/modules/values/values.model.ts'
 import { BULK_STATEMENT_ROWS } from '../src/modules/values/values.writer.ts'
-import { build, call, collect, createIndicator, createPlan, createRegions, json } from './helper.ts'
+import { build, call, collect, createIndicator, createPlan, createRegions, feedSettled, json } from './helper.ts'
 
 const app = await build(t)
 await createRegions(app)
@@ -204,6 +204,7 @@ t.test('new rows with one stored key among them: counts, feed and history as for
   await createIndicator(app, { code: 'copy-fallback', min: 0, max: null })
   const stored = await post([row({ indicatorCode: 'copy-fallback', year: 2099, value: '1' })])
   t.match(json(stored), { created: 1 })
+  await feedSettled(app)
   const feedStart = json(await app.inject('/v1/changes?limit=1000'))
   let cursor: string = feedStart.nextCursor
   for (let page = feedStart; page.hasMore; cursor = page.nextCursor) page = json(await app.inject(`/v1/changes?limit=1000&after=${cursor}`))
@@ -216,6 +217,7 @@ t.test('new rows with one stored key among them: counts, feed and history as for
   t.equal(values.length, 301, 'each row once')
   t.ok(values.every((v: { revision: number, year: number }) => v.revision === (v.year === 2099 ? 2 : 1)), 'one revision per new row, two for the updated one')
 
+  await feedSettled(app)
   const feed = json(await app.inject(`/v1/changes?limit=1000&after=${cursor}`))
   const keys = feed.items.filter((c: { entity: string }) => c.entity === 'value').map((c: { key: string, revision: number }) => `${c.key}@${c.revision}`)
   t.equal(keys.length, 301, 'one feed entry per written value, none from the failed attempt')
@@ -240,6 +242,7 @@ t.test('text with tabs, line breaks, backslashes and a literal \\N survives the 
 const sortedByKey = (rows: Array<Record<string, unknown>>) => [...rows].sort((a, b) => (naturalKeyAsSent(a) < naturalKeyAsSent(b) ? -1 : naturalKeyAsSent(a) > naturalKeyAsSent(b) ? 1 : 0))
 /** The feed's entries after `cursor` (all of them for null), and the cursor to go on from. */
 const feedSince = async (cursor: string | null) => {
+  await feedSettled(app)
   const items: Array<{ entity: string, key: string, revision: number }> = []
   for (;;) {
     const page = json(await app.inject(`/v1/changes?limit=1000${cursor !== null ? `&after=${cursor}` : ''}`))

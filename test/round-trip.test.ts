@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, call, collect, json } from './helper.ts'
+import { build, call, collect, feedSettled, json } from './helper.ts'
 
 // A client written from the design reads a resource and writes it back as it came: every
 // seeded region, indicator and plan through GET then PUT (and PATCH) answers 200 and
@@ -8,6 +8,7 @@ const app = await build(t, { seed: true })
 
 /** The feed's position after its last entry. */
 async function feedEnd (): Promise<string> {
+  await feedSettled(app)
   let after = ''
   for (;;) {
     const page = json(await app.inject(`/v1/changes?limit=1000${after !== '' ? `&after=${after}` : ''}`))

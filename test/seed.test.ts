@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, collect, json } from './helper.ts'
+import { build, collect, feedSettled, json } from './helper.ts'
 
 // Facts picked from the five source documents (seed/sources/<plan id>.txt), looked up through the API
 // on a database loaded by the seed loader.
@@ -110,6 +110,7 @@ t.test('吉林 2019 work points: breakdown by area', async (t) => {
 t.test('loading the seed again changes nothing', async (t) => {
   const { loadSeed } = await import('../src/seed/load.ts')
   const { default: pino } = await import('pino')
+  await feedSettled(app)
   const feed = json(await app.inject('/v1/changes?limit=1000'))
   let cursor = feed.nextCursor
   for (let page = feed; page.hasMore; cursor = page.nextCursor) page = json(await app.inject(`/v1/changes?limit=1000&after=${cursor}`))

@@ -323,7 +323,7 @@ export interface paths {
         };
         /**
          * List yearly values
-         * @description Targets and actuals ordered by year, then id. Filters combine with AND: `region` (with `includeDescendants=true` also every region below it), `indicator`, `kind`, `plan`, `from`/`to` (the period `fromYear..year` lies within `from..to`), `status` (actuals) and `breakdown` (default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all). `latest=true` keeps the most recent actual per region, indicator and breakdown (a dashboard in one call). `format=csv` or `Accept: text/csv` streams every matching value as CSV (no pagination) with the columns that `POST /v1/values/import` accepts, so an export imports back unchanged. The CSV is UTF-8; `bom=true` starts it with a byte order mark so that Excel opens it right. `format=xlsx` or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` streams the same as an Excel workbook (one sheet, the same header row; numbers as numbers when exact, `asOf` as a date). In both, a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula; the import removes that apostrophe again. Number, year and date columns are never prefixed (`-5` is a number).
+         * @description Targets and actuals ordered by year, then id. Filters combine with AND: `region` (with `includeDescendants=true` also every region below it), `indicator`, `kind`, `plan`, `from`/`to` (the period `fromYear..year` lies within `from..to`), `status` (actuals) and `breakdown` (default: totals only; `category:mental,sex:female` for exactly that breakdown; `*` for all). `latest=true` keeps the most recent actual per region, indicator and breakdown (a dashboard in one call). `format=csv` or `Accept: text/csv` streams every matching value as CSV (no pagination) with the columns that `POST /v1/values/import` accepts, so an export imports back unchanged. The CSV is UTF-8; `bom=true` starts it with a byte order mark so that Excel opens it right. `format=xlsx` or `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` streams the same as an Excel workbook (one sheet, the same header row; numbers as numbers when exact, `asOf` as a date). A sheet holds at most 1,048,575 values (a spreadsheet's row limit): a larger selection breaks off rather than end as a workbook with values missing; export it as CSV or in parts (by year, by region). In both, a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula; the import removes that apostrophe again. Number, year and date columns are never prefixed (`-5` is a number).
          */
         get: operations["listValues"];
         put?: never;
@@ -858,6 +858,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -913,6 +919,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -1159,6 +1180,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -1209,6 +1236,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -1851,6 +1884,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -1906,6 +1945,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -1978,6 +2032,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2033,6 +2093,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2112,6 +2187,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2167,6 +2248,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2242,6 +2338,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2336,6 +2438,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -2650,6 +2767,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -2739,6 +2862,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -3557,6 +3686,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -3648,6 +3783,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -3969,6 +4119,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -4055,6 +4211,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -4903,6 +5065,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -5052,6 +5220,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -5531,6 +5714,12 @@ export interface operations {
             /** @description A page of values (JSON), or every matching value as CSV */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Accept, Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -5650,6 +5839,21 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                     "text/csv": string;
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Accept, Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -6055,6 +6259,12 @@ export interface operations {
             /** @description A yearly value. Target-only fields are null on actuals and actual-only fields are null on targets. */
             200: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -6199,6 +6409,12 @@ export interface operations {
             /** @description Not Modified: the ETag in If-None-Match is current */
             304: {
                 headers: {
+                    /** @description The resource's revision. Send it back in If-None-Match to get 304 while it is current, or in If-Match to guard a write. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -6755,6 +6971,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -7147,6 +7369,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -7390,6 +7627,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -7453,6 +7696,21 @@ export interface operations {
                         hasMore: boolean;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
@@ -7897,6 +8155,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -8251,6 +8515,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -8345,6 +8624,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -8474,6 +8759,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {
                 headers: {
@@ -8571,6 +8871,12 @@ export interface operations {
             /** @description Default Response */
             200: {
                 headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
                     /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
                     "Served-By"?: string;
                     [name: string]: unknown;
@@ -8634,6 +8940,21 @@ export interface operations {
                         nextCursor: string | null;
                     };
                 };
+            };
+            /** @description Not Modified: the ETag in If-None-Match is current */
+            304: {
+                headers: {
+                    /** @description Weak validator of this answer, derived from the version of the data it covers (and the service's build): it changes with any write that could change the answer. Send it back in If-None-Match to get 304 while nothing changed. */
+                    ETag?: string;
+                    /** @description `public, max-age=CACHE_MAX_AGE, stale-while-revalidate=CACHE_STALE_WHILE_REVALIDATE` (10 and 30 s unless configured) when reads are public, so shared caches may keep it; `private, no-cache` when the server requires a token for reads. */
+                    "Cache-Control"?: string;
+                    /** @description The request headers this answer varies with: Commit-Position (Commit-Position: a read after a write is never answered with a copy kept for another request). */
+                    Vary?: string;
+                    /** @description The database server that answered the reads: `primary`, or `replica-<n>` (the n-th connection string of the server's DATABASE_READ_URL). */
+                    "Served-By"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body, query or path parameter fails validation (`VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`). Codes: `VALIDATION_FAILED`, `INVALID_CURSOR`, `INVALID_JSON`. */
             400: {

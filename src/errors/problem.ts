@@ -3,6 +3,7 @@ import Negotiator from 'negotiator'
 import { Type } from 'typebox'
 import { catalogue, problemType, type ApiError, type ErrorCode } from './catalogue.ts'
 import { zh } from './zh.ts'
+import { addVary } from '../lib/vary.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -101,6 +102,6 @@ export function prefersChinese (header: string | undefined): boolean {
 
 export function sendProblem (reply: FastifyReply, request: FastifyRequest, problem: ApiError) {
   for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value)
-  reply.header('vary', 'Accept-Language')
+  addVary(reply, 'Accept-Language')
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemDocument(problem, request))
 }

@@ -10,12 +10,20 @@ function tags (header: string): string[] {
   return header.split(',').map((t) => t.trim().replace(/^W\//, '')).filter((t) => t !== '')
 }
 
-/** GET with If-None-Match naming the current ETag (weak comparison): answer 304. */
-export function isNotModified (request: FastifyRequest, revision: number): boolean {
+/**
+ * Whether If-None-Match names `etag` or is `*` (the weak comparison RFC 9110 §13.1.2 asks
+ * of it: `W/"x"` and `"x"` match). No header: false.
+ */
+export function noneMatchNames (request: FastifyRequest, etag: string): boolean {
   const header = request.headers['if-none-match']
   if (typeof header !== 'string') return false
   const list = tags(header)
-  return list.includes('*') || list.includes(etagOf(revision))
+  return list.includes('*') || list.includes(etag.replace(/^W\//, ''))
+}
+
+/** GET with If-None-Match naming the current ETag (weak comparison): answer 304. */
+export function isNotModified (request: FastifyRequest, revision: number): boolean {
+  return noneMatchNames(request, etagOf(revision))
 }
 
 export interface Preconditions { ifMatch?: string, ifNoneMatch?: string }

@@ -120,6 +120,7 @@ export default fp(async (app) => {
     poolGauge('db_pool_max_connections', 'Size limit of the PostgreSQL pool (DB_POOL_MAX)', (s) => s.max)
   }
 
+  if (database.readRouter !== undefined) replicaMetrics(registry, database.readRouter)
   if (app.rateLimitStore.kind === 'redis') {
     const store = app.rateLimitStore
     // eslint-disable-next-line no-new
@@ -130,8 +131,6 @@ export default fp(async (app) => {
       collect () { this.set(store.connected() ? 1 : 0) }
     })
   }
-
-  if (database.readRouter !== undefined) replicaMetrics(registry, database.readRouter)
 
   app.decorate('metrics', {
     importRows (counts: ImportCounts) {
@@ -163,8 +162,8 @@ export default fp(async (app) => {
         '`db_pool_waiting_requests` and `db_pool_max_connections`; with read replicas (DATABASE_READ_URL), per replica',
         '`db_replica_up`, `db_replica_usable`, `db_replica_lag_seconds`, `db_replica_lag_bytes` and `db_replica_replay_position_bytes`',
         '(from its last check), `db_reads_total{server}` (safe requests by the server chosen for their reads) and',
-        '`db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed); with `REDIS_URL`,',
-        '`rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited);',
+        '`db_replica_fallbacks_total{replica}` (reads retried on the primary after the replica failed);',
+        'with `REDIS_URL`, `rate_limit_redis_connected` (0 while Redis is unreachable and requests are not rate limited);',
         'and the standard `process_*` and `nodejs_*` metrics.'
       ].join(' '),
       response: {

@@ -6,6 +6,7 @@ import { problems } from '../errors/problem.ts'
 import type { Access } from './auth.ts'
 import { COMMIT_POSITION } from './read-routing.ts'
 import { LSN_PATTERN } from '../db/wal-position.ts'
+import { documentCaching, type CacheRoute } from './caching.ts'
 
 const errorTable = Object.entries(catalogue)
   .map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.title} |`).join('\n')
@@ -25,6 +26,10 @@ indicator catalogue, and yearly values (targets set by plans and actuals reporte
   the previous page's \`nextCursor\` (null on the last page).
 - Single resources carry an \`ETag\` (their revision). \`If-None-Match\` gives 304;
   \`If-Match\` on PUT, PATCH and DELETE gives 412 when stale.
+- Lists, progress, rollups and rankings carry a weak \`ETag\` derived from the version of
+  the data: \`If-None-Match\` with it gives 304 while no write has changed the data, without
+  running the query. Reads carry \`Cache-Control\` (\`public\` with a short \`max-age\`, or
+  \`private, no-cache\` where reads need a token), so a shared cache can serve them.
 - PATCH bodies are JSON merge patches (RFC 7396): a field sent replaces, \`null\` clears
   an optional field. \`application/json\` and \`application/merge-patch+json\` are both accepted.
 - Requests are rate limited per client (its token, else its address): past the limit, 429
@@ -131,12 +136,16 @@ export default fp(async (app) => {
       ]
     },
     // Protected operations: bearerAuth is required and 401/403 are documented, from the
-    // same `config.access` the auth plugin enforces, so docs and behaviour cannot drift.
+    // same `config.access` the auth plugin enforces (and cache headers from the caching
+    // plugin's `config.cache`), so docs and behaviour cannot drift.
     transform: ({ schema, url, route }) => {
-      const access = (route.config as { access?: Access } | undefined)?.access ??
+      const config = route.config as { access?: Access, cache?: CacheRoute } | undefined
+      const access = config?.access ??
         (route.method === 'GET' || route.method === 'HEAD' ? 'read' : 'admin')
       if (schema === undefined || schema === null || access === 'public' || (schema as { hide?: boolean }).hide === true || url.startsWith('/health/')) return { schema, url }
-      const response = { ...((schema as { response?: Record<string, unknown> }).response ?? {}) }
+      let response = { ...((schema as { response?: Record<string, unknown> }).response ?? {}) }
+      // Cached reads: the ETag, Cache-Control and Vary the caching plugin sends.
+      if (config?.cache !== undefined) response = documentCaching(response, config.cache)
       // Any route that takes a body can answer 413 (too large) and 415 (another media type).
       if ((schema as { body?: unknown }).body !== undefined) {
         const bodyErrors = problems(413, 415) as Record<string, unknown>

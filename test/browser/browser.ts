@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Page, type Request } from 'playwright-core'
 import { build, json } from '../helper.ts'
 
 /**
@@ -33,9 +33,14 @@ export function noChromium (t: Tap): boolean {
 
 export interface Dashboard { app: FastifyInstance, base: string, browser: Browser }
 
-/** The app on the seeded data, listening on an ephemeral port, and a headless browser. */
+/**
+ * The app on the seeded data, listening on an ephemeral port, and a headless browser.
+ * Answers stay fresh for one second only, so every test also runs through the browser's
+ * revalidation of stale answers (stale-while-revalidate), as a slow run otherwise would
+ * by chance.
+ */
 export async function startDashboard (t: Tap): Promise<Dashboard> {
-  const app = await build(t, { seed: true })
+  const app = await build(t, { seed: true, caching: { maxAge: 1, staleWhileRevalidate: 30 } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
@@ -57,6 +62,18 @@ export function apiOf (d: Dashboard) {
 export interface Opened { page: Page, problems: string[] }
 
 /**
+ * Chromium's own revalidation of a stale answer within its stale-while-revalidate window
+ * (RFC 5861): the page's fetch was answered from the cache at once, and the browser asks
+ * the server in the background (If-None-Match, answered 304) to refresh its copy for next
+ * time. No page code waits for it, and Chromium drops its loader once the cache is
+ * refreshed, which DevTools reports as net::ERR_ABORTED on a request of type `other`. It
+ * is not a failure of the page; a failed fetch of the page's own (type `fetch`) still is.
+ */
+function isBackgroundRevalidation (r: Request): boolean {
+  return r.resourceType() === 'other' && r.failure()?.errorText === 'net::ERR_ABORTED' && new URL(r.url()).pathname.startsWith('/v1/')
+}
+
+/**
  * A new page (its own storage, so the language starts unchosen). `problems` collects
  * console errors (a Content-Security-Policy refusal is one), uncaught errors and failed
  * requests, which every test expects to stay empty.
@@ -67,7 +84,7 @@ export async function openPage (d: Dashboard, hash = '', viewport = { width: 128
   const problems: string[] = []
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`) })
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`))
+  page.on('requestfailed', (r) => { if (!isBackgroundRevalidation(r)) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`) })
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`) })
   await page.goto(`${d.base}/${hash}`)
   await settled(page)

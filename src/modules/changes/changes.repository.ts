@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
-import { queryRows } from '../../db/query.ts'
+import { queryRows, statement } from '../../db/query.ts'
 
 import type { changeEntities, changeOps } from '../../db/schema.ts'
 
@@ -18,8 +18,33 @@ export interface ChangeRow {
   at: string
 }
 
+/**
+ * How many feed rows are visible, counted from a horizon the caller keeps (see
+ * lib/data-version.ts). Every write of a region, indicator, plan, target or value adds a
+ * feed row in its own transaction (the triggers of migrations/0006), and the feed is only
+ * ever added to, so the number of visible feed rows rises with every commit that changed
+ * data and with nothing else: it is the data version. Counting them all each time would
+ * scan the feed; instead, with X the snapshot's xmin (every transaction below it has
+ * finished, so the rows below it are final), the caller keeps the count below its last X
+ * and asks only for the rows at or above it: `since` (all of them, visible now) and
+ * `settled` (those below the new X, to add to its kept count). Both read changes_cursor_idx
+ * (txid, id) from the last X: the rows of the transactions newer than the oldest one
+ * running at the last call (few, unless a transaction stays open for long).
+ */
+const VISIBLE_SINCE = statement<{ horizon: string, settled: number, since: number }>('data_version', `
+  select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
+    count(*) filter (where c.txid < pg_snapshot_xmin(pg_current_snapshot()))::int as settled,
+    count(*)::int as since
+  from changes c where c.txid >= $1::xid8`)
+
 export function createChangesRepository (db: Db) {
   return {
+    /** Feed rows visible at or above `horizon` (a txid; '0' for all), and the new horizon (see VISIBLE_SINCE). */
+    async visibleSince (horizon: string): Promise<{ horizon: string, settled: number, since: number }> {
+      const [row] = await VISIBLE_SINCE.run(db, [horizon])
+      return { horizon: row!.horizon, settled: Number(row!.settled), since: Number(row!.since) }
+    },
+
     /**
      * Changes after (txid, id), in transaction order. Only transactions older than every
      * transaction still running are served (pg_snapshot_xmin): a writer that started

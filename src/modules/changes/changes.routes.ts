@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, invalidCursor, type CursorPart } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
+import { NOT_MODIFIED } from '../../lib/routes.ts'
 import { createChangesRepository, type ChangeRow } from './changes.repository.ts'
 import { ChangesPage, ChangesQuery } from './changes.schemas.ts'
 
@@ -10,6 +11,7 @@ const WHOLE_ROW = 2_147_483_647
 
 const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/changes', {
+    config: { cache: 'data' },
     schema: {
       tags: ['changes'],
       operationId: 'listChanges',
@@ -26,7 +28,7 @@ const changesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'the resource itself (`/v1/values/{id}`, `/v1/plans/{id}`, ...).'
       ].join(' '),
       querystring: ChangesQuery,
-      response: { 200: ChangesPage, ...problems(400) }
+      response: { 200: ChangesPage, ...NOT_MODIFIED, ...problems(400) }
     }
   }, async (request) => {
     const { after, limit = 100 } = request.query

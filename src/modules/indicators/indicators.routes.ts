@@ -19,13 +19,14 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = createIndicatorsService(app.db)
 
   app.get('/indicators', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listIndicators',
       summary: 'List indicators',
       description: 'The catalogue ordered by code, filtered by `domain` and `q` (substring of the code or of the Chinese or English name).',
       querystring: IndicatorListQuery,
-      response: { 200: IndicatorPage, ...problems(400) }
+      response: { 200: IndicatorPage, ...NOT_MODIFIED, ...problems(400) }
     }
   }, async (request) => {
     const repo = createIndicatorsRepository(request.readDb)
@@ -50,6 +51,7 @@ const indicatorsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/indicators/:code', {
+    config: { cache: 'revision' },
     schema: {
       tags,
       operationId: 'getIndicator',

@@ -24,13 +24,14 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = createPlansService(app.db)
 
   app.get('/plans', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listPlans',
       summary: 'List plans',
       description: 'Plans ordered by id, filtered by `region` (the issuing region), `kind` and `year` (in force that year: startYear <= year <= endYear).',
       querystring: PlanListQuery,
-      response: { 200: PlanPage, ...problems(400) }
+      response: { 200: PlanPage, ...NOT_MODIFIED, ...problems(400) }
     }
   }, async (request) => {
     const repo = createPlansRepository(request.readDb)
@@ -56,6 +57,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/plans/:id', {
+    config: { cache: 'revision' },
     schema: {
       tags,
       operationId: 'getPlan',
@@ -116,6 +118,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/plans/:id/targets', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listPlanTargets',
@@ -123,7 +126,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The plan\'s target table (every breakdown), ordered by year then id.',
       params: PlanParams,
       querystring: Type.Object(PageQuery, { additionalProperties: false }),
-      response: { 200: TargetPage, ...problems(400, 404) }
+      response: { 200: TargetPage, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     if (await createPlansRepository(request.readDb).get(request.params.id) === undefined) throw notFound.plan(request.params.id)

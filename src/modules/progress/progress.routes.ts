@@ -1,6 +1,8 @@
 import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { problems } from '../../errors/problem.ts'
+import { NOT_MODIFIED } from '../../lib/routes.ts'
 import { PlanParams } from '../plans/plans.schemas.ts'
 import { createProgressRepository } from './progress.repository.ts'
 import { Progress, ProgressQuery } from './progress.schemas.ts'
@@ -14,8 +16,12 @@ export function currentYear (now = new Date()): number {
   return Number(chinaYear.format(now))
 }
 
+/** Without `asOf` the report is as of this year: the same URL answers differently next year. */
+const defaultAsOf = (request: FastifyRequest) => ((request.query as { asOf?: number }).asOf === undefined ? String(currentYear()) : '')
+
 const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/plans/:id/progress', {
+    config: { cache: { depends: defaultAsOf } },
     schema: {
       tags: ['monitoring'],
       operationId: 'getPlanProgress',
@@ -50,7 +56,7 @@ const progressRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ].join('\n'),
       params: PlanParams,
       querystring: ProgressQuery,
-      response: { 200: Progress, ...problems(400, 404) }
+      response: { 200: Progress, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     const asOf = request.query.asOf ?? currentYear()

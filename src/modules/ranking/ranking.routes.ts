@@ -2,6 +2,7 @@ import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { decodeCursor, invalidCursor } from '../../lib/pagination.ts'
 import { problems } from '../../errors/problem.ts'
+import { NOT_MODIFIED } from '../../lib/routes.ts'
 import { NATIONAL_ROOT } from '../regions/regions.rules.ts'
 import { assertLevelBelow } from '../rollup/rollup.service.ts'
 import { createSubjectLookup } from '../rollup/rollup.repository.ts'
@@ -13,6 +14,7 @@ const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/
 
 const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/indicators/:code/ranking', {
+    config: { cache: 'data' },
     schema: {
       tags: ['monitoring'],
       operationId: 'getIndicatorRanking',
@@ -24,7 +26,7 @@ const rankingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ].join('\n'),
       params: RankingParams,
       querystring: RankingQuery,
-      response: { 200: RankingPage, ...problems(400, 404, 422) }
+      response: { 200: RankingPage, ...NOT_MODIFIED, ...problems(400, 404, 422) }
     }
   }, async (request) => {
     const { year, level = 'county', within = NATIONAL_ROOT, limit = 100, cursor } = request.query

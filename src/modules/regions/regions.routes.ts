@@ -27,13 +27,14 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/regions', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listRegions',
       summary: 'List regions',
       description: 'Regions ordered by code, filtered by `parent` (direct children of that code), `level` and `q` (substring of the Chinese or English name, or a code prefix).',
       querystring: RegionListQuery,
-      response: { 200: RegionPage, ...problems(400) }
+      response: { 200: RegionPage, ...NOT_MODIFIED, ...problems(400) }
     }
   }, async (request) => {
     const repo = createRegionsRepository(request.readDb)
@@ -60,6 +61,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/regions/:code', {
+    config: { cache: 'revision' },
     schema: {
       tags,
       operationId: 'getRegion',
@@ -116,6 +118,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/regions/:code/children', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listRegionChildren',
@@ -123,7 +126,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The regions whose parent is this region, ordered by code.',
       params: CodeParams,
       querystring: DescendantsQuery,
-      response: { 200: RegionPage, ...problems(400, 404) }
+      response: { 200: RegionPage, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     const repo = createRegionsRepository(request.readDb)
@@ -134,13 +137,14 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/regions/:code/ancestors', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listRegionAncestors',
       summary: 'List the ancestors of a region',
       description: 'The chain of parents from the national root down to the direct parent (at most five regions, so always one page).',
       params: CodeParams,
-      response: { 200: RegionPage, ...problems(400, 404) }
+      response: { 200: RegionPage, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     const repo = createRegionsRepository(request.readDb)
@@ -149,6 +153,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/regions/:code/descendants', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'listRegionDescendants',
@@ -156,7 +161,7 @@ const regionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'All regions below this one at any depth (optionally only those at `level`), ordered by code.',
       params: CodeParams,
       querystring: DescendantsQuery,
-      response: { 200: RegionPage, ...problems(400, 404) }
+      response: { 200: RegionPage, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     const repo = createRegionsRepository(request.readDb)

@@ -1,6 +1,7 @@
 import { notFound } from '../../errors/catalogue.ts'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problems } from '../../errors/problem.ts'
+import { NOT_MODIFIED } from '../../lib/routes.ts'
 import { CodeParams } from '../regions/regions.schemas.ts'
 import { parseBreakdownFilter } from '../values/values.schemas.ts'
 import type { Breakdown } from '../values/values.schemas.ts'
@@ -10,6 +11,7 @@ import { assertRollupAllowed, rollupReport, rules } from './rollup.service.ts'
 
 const rollupRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/regions/:code/rollup', {
+    config: { cache: 'data' },
     schema: {
       tags: ['monitoring'],
       operationId: 'getRegionRollup',
@@ -30,7 +32,7 @@ const rollupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ].join('\n'),
       params: CodeParams,
       querystring: RollupQuery,
-      response: { 200: Rollup, ...problems(400, 404, 422) }
+      response: { 200: Rollup, ...NOT_MODIFIED, ...problems(400, 404, 422) }
     }
   }, async (request) => {
     const repo = createRollupRepository(request.readDb)

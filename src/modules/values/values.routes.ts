@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sendResource } from '../../lib/conditional.ts'
 import { decodeCursor, encodeCursor, pageOf } from '../../lib/pagination.ts'
@@ -11,7 +11,8 @@ import { createValuesRepository, listCursorKey } from './values.repository.ts'
 import { toValueResource } from './values.model.ts'
 import { HistoryPage, HistoryQuery, parseBreakdownFilter, Value, ValueCreate, ValueListQuery, ValuePage, ValueParams, ValuePatch } from './values.schemas.ts'
 import { valueHistoryOf } from './values.history.ts'
-import { writeXlsx, XLSX_TYPE } from './values.xlsx.ts'
+import { xlsxExport } from './values.workbook.ts'
+import { XLSX_TYPE } from './values.xlsx.ts'
 import { createValuesService } from './values.service.ts'
 
 const tags = ['values']
@@ -21,6 +22,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const service = createValuesService(app.db)
 
   app.get('/values', {
+    config: { cache: { vary: ['Accept'] } },
     schema: {
       tags,
       operationId: 'listValues',
@@ -35,6 +37,8 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'that `POST /v1/values/import` accepts, so an export imports back unchanged. The CSV is UTF-8; `bom=true` starts it',
         `with a byte order mark so that Excel opens it right. \`format=xlsx\` or \`Accept: ${XLSX_TYPE}\` streams the same`,
         'as an Excel workbook (one sheet, the same header row; numbers as numbers when exact, `asOf` as a date).',
+        'A sheet holds at most 1,048,575 values (a spreadsheet\'s row limit): a larger selection breaks off rather than end',
+        'as a workbook with values missing; export it as CSV or in parts (by year, by region).',
         'In both, a text cell starting with `=`, `+`, `-`, `@`, a tab, a carriage return or an apostrophe is written with a',
         'leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula; the import removes that',
         'apostrophe again. Number, year and date columns are never prefixed (`-5` is a number).'
@@ -49,6 +53,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'text/csv': { schema: { type: 'string', description: 'CSV with a header row: the columns POST /v1/values/import accepts', examples: ['kind,planId,regionCode,indicatorCode,fromYear,year,breakdown,value,status,numerator,denominator,asOf,comparator,binding,baselineYear,baselineValue,qualitative,source,note\nactual,,330683,hardship-subsidy-beneficiaries,2021,2021,,3491,final,,,2021-09-30,,,,,,,\n'] } }
           }
         },
+        ...NOT_MODIFIED,
         ...problems(400)
       }
     }
@@ -71,10 +76,8 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const csv = await repo.exportCsv(where)
       if (file === 'xlsx') {
-        const out = new PassThrough()
-        // Written as the client reads it; a failure midway ends the response early.
-        writeXlsx(csv, out).catch((err: Error) => { request.log.error({ err: { message: err.message } }, 'xlsx export failed'); out.destroy(err); csv.destroy() })
-        return reply.type(XLSX_TYPE).header('content-disposition', 'attachment; filename="values.xlsx"').send(out as unknown as string)
+        // Written as the client reads it; a failure midway breaks the response off.
+        return reply.type(XLSX_TYPE).header('content-disposition', 'attachment; filename="values.xlsx"').send(xlsxExport(csv) as unknown as string)
       }
       const body = bom ? Readable.from((async function * () { yield Buffer.from([0xEF, 0xBB, 0xBF]); yield * csv })()) : csv
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="values.csv"').send(body as unknown as string)
@@ -112,6 +115,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/values/:id', {
+    config: { cache: 'revision' },
     schema: {
       tags,
       operationId: 'getValue',
@@ -127,6 +131,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/values/:id/history', {
+    config: { cache: 'data' },
     schema: {
       tags,
       operationId: 'getValueHistory',
@@ -134,7 +139,7 @@ const valuesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Oldest first: for each write (create, update, delete) who made it, when, and the value before and after. Available after a delete too. Revisions that changed nothing are not writes and do not appear.',
       params: ValueParams,
       querystring: HistoryQuery,
-      response: { 200: HistoryPage, ...problems(400, 404) }
+      response: { 200: HistoryPage, ...NOT_MODIFIED, ...problems(400, 404) }
     }
   }, async (request) => {
     const entries = await valueHistoryOf(request.readDb, request.params.id)

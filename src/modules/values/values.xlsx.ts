@@ -1,22 +1,18 @@
-import { Readable, type Writable } from 'node:stream'
-import { parse } from 'csv-parse'
+import { Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { ApiError } from '../../errors/catalogue.ts'
 import { CSV_COLUMNS } from './values.csv.ts'
 
 /**
- * Yearly values as an Excel workbook (.xlsx), both ways, with exceljs: the first sheet,
- * the CSV form's header row and columns (values.csv.ts), each cell read as the text the
- * same cell has in CSV. So a workbook goes through the same reading of cells, the same
- * checks and the same neutralised formulas as a CSV file, and an exported workbook
- * imports back unchanged.
+ * Yearly values as an Excel workbook (.xlsx): the cell rules both ways, and the reading
+ * (exceljs's streaming reader) of the first sheet, with the CSV form's header row and
+ * columns (values.csv.ts), each cell read as the text the same cell has in CSV. So a
+ * workbook goes through the same reading of cells, the same checks and the same
+ * neutralised formulas as a CSV file. The export's workbook is written by
+ * values.workbook.ts with the same rules, so it imports back unchanged.
  */
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
-
-/** Columns written as spreadsheet numbers on export (when the number is exactly a double). */
-const NUMBER_COLUMNS = new Set(['fromYear', 'year', 'value', 'numerator', 'denominator', 'baselineYear', 'baselineValue'])
-const DATE_COLUMNS = new Set(['asOf'])
 
 /** A spreadsheet keeps 15 significant digits; a number with more cannot be what was typed. */
 const MAX_DIGITS = 15
@@ -42,11 +38,11 @@ export function numberText (n: number, shift = 0): string | undefined {
 /**
  * Text in a workbook is XML, which cannot hold most control characters and reads CR LF
  * as LF: OOXML writes such a character as `_xHHHH_` (and a literal `_xHHHH_` as
- * `_x005F_xHHHH_`), as Excel does. exceljs leaves both to the caller.
+ * `_x005F_xHHHH_`), as Excel does. exceljs leaves both to its caller.
  */
 // eslint-disable-next-line no-control-regex -- the control characters are the point
-const UNWRITABLE = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)/g
-const xstring = (text: string) => text.replace(UNWRITABLE, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`)
+export const UNWRITABLE = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)/g
+export const xstring = (text: string) => text.replace(UNWRITABLE, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`)
 const unxstring = (text: string) => text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
 
 const pad = (n: number) => String(n).padStart(2, '0')
@@ -121,64 +117,4 @@ export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) 
       errors: [{ field: '/header', code: 'required', message: `the first row names the columns: ${CSV_COLUMNS.join(', ')}` }]
     })
   }
-}
-
-/** Resolves once `stream` emits 'drain' (or closes). */
-async function drained (stream: NodeJS.EventEmitter): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const done = () => { stream.off('drain', done); stream.off('close', done); resolve() }
-    stream.on('drain', done)
-    stream.on('close', done)
-  })
-}
-
-/** The writable state a stream keeps (Node's streams and the readable-stream package alike). */
-interface Buffered extends NodeJS.EventEmitter { _writableState?: { length: number, needDrain: boolean } }
-
-/**
- * The stream the sheet's XML is written to inside the zip: exceljs's sheet buffer writes
- * into it without heeding its backpressure, so when the compression (or the client) is
- * slower than the rows come, everything would pile up there. test/files.test.ts checks
- * that it is still found, so an exceljs upgrade cannot silently lose the backpressure.
- */
-export function sheetSink (sheet: ExcelJS.Worksheet): Buffered | undefined {
-  const stream = (sheet as unknown as { stream?: { pipes?: Buffered[] } }).stream
-  return stream?.pipes?.[0]
-}
-
-/** At most this much of the sheet's XML waits for the compressor. */
-const SHEET_BUFFER = 1 << 20
-
-/**
- * The CSV export (a header row, then the rows as the database wrote them) as a workbook on
- * `out`, row by row: exceljs's streaming writer commits every row to the zip as it goes
- * (inline strings, no shared-string table), so memory stays flat whatever the size.
- * Numbers are spreadsheet numbers when the double is exactly the stored decimal, text
- * otherwise; `asOf` is a date; text is the CSV's text, formulas neutralised alike.
- */
-export async function writeXlsx (csv: Readable, out: Writable): Promise<void> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true })
-  const sheet = workbook.addWorksheet('values')
-  let columns: string[] | undefined
-  for await (const record of csv.pipe(parse({ bom: true })) as AsyncIterable<string[]>) {
-    if (columns === undefined) {
-      columns = record
-      sheet.addRow(record.map(xstring)).commit()
-      continue
-    }
-    const row = sheet.addRow(record.map((text, i) => {
-      const column = columns![i]!
-      if (text === '') return null
-      if (NUMBER_COLUMNS.has(column) && numberText(Number(text)) === text) return Number(text)
-      if (DATE_COLUMNS.has(column) && /^\d{4}-\d{2}-\d{2}$/.test(text)) return new Date(`${text}T00:00:00Z`)
-      return xstring(text)
-    }))
-    for (const [i, column] of columns.entries()) if (DATE_COLUMNS.has(column)) row.getCell(i + 1).numFmt = 'yyyy-mm-dd'
-    row.commit()
-    const sink = sheetSink(sheet)
-    if (sink?._writableState !== undefined && sink._writableState.length > SHEET_BUFFER && sink._writableState.needDrain) await drained(sink)
-    if (out.writableNeedDrain) await drained(out)
-  }
-  sheet.commit()
-  await workbook.commit()
 }
