@@ -22,12 +22,19 @@ import { FEED_SETTLED } from './helper.ts'
 const LIMITED_CLIENT = '127.0.0.2'
 const RATE_LIMIT = 3
 
-/** Two instances on `databaseUrl`, started at the same time. */
+/**
+ * Two instances, started at the same time. Load shedding is off, as in the in-process
+ * tests: test files running meanwhile on a small machine lag the event loop at random.
+ */
 async function startPair (t: Test, env: Record<string, string>): Promise<Service[]> {
   const ports = [await freePort(), await freePort()]
-  const started = await Promise.allSettled(ports.map((port) => startService({ RATE_LIMIT_ALLOW: '127.0.0.1', ...env }, port)))
+  const started = await Promise.allSettled(ports.map((port) => startService({ RATE_LIMIT_ALLOW: '127.0.0.1', MAX_EVENT_LOOP_DELAY_MS: '0', ...env }, port)))
   const services = started.flatMap((s) => s.status === 'fulfilled' ? [s.value] : [])
-  t.teardown(() => Promise.all(services.map((s) => stopService(s))))
+  t.teardown(async () => {
+    await Promise.all(services.map((s) => stopService(s)))
+    // What the instances logged (warnings and errors), to tell why a check failed.
+    if (!t.passing()) for (const [i, s] of services.entries()) t.comment(`instance ${i + 1} (port ${s.port}):\n${s.output()}`)
+  })
   const failed = started.find((s) => s.status === 'rejected')
   if (failed !== undefined) throw failed.reason
   return services

@@ -245,13 +245,14 @@ export function createImportsService (db: Db, options: ImportsServiceOptions = {
       }
       const work = runKeyed(ctx, rows, request, key, deadline)
       running.set(key.key, work)
-      try {
-        const answer = await work
-        if (!answer.replayed && Math.random() < 0.01) await purgeExpired(db)
-        return answer
-      } finally {
-        if (running.get(key.key) === work) running.delete(key.key)
-      }
+      // Gone from the queue the moment it settles (this reaction is registered before any
+      // waiter's): a waiter that found it still there afterwards would await it again and
+      // again without ever yielding to I/O, and so never let this request go on.
+      const settled = () => { if (running.get(key.key) === work) running.delete(key.key) }
+      work.then(settled, settled)
+      const answer = await work
+      if (!answer.replayed && Math.random() < 0.01) await purgeExpired(db)
+      return answer
     }
   }
 }
