@@ -36,6 +36,13 @@ t.test('database unreachable: readiness and requests answer 503 problem+json, no
   const read = await server.inject('/v1/regions')
   t.equal(read.statusCode, 503)
   t.equal(json(read).code, 'DATABASE_UNAVAILABLE')
+  t.equal(read.headers['cache-control'], 'no-store', 'a failed read is not kept by any cache')
+  t.equal(read.headers.etag, undefined)
+  // A cached route asks the data version first: when that fails, a client's copy is not
+  // confirmed (no 304), whatever tag it sends.
+  const conditional = await server.inject({ url: '/v1/regions', headers: { 'if-none-match': '*' } })
+  t.equal(conditional.statusCode, 503)
+  t.equal(json(conditional).code, 'DATABASE_UNAVAILABLE')
   const anonymous = await server.inject({ method: 'POST', url: '/v1/regions', payload: { code: '100000', name: '中国', level: 'national' } })
   t.equal(anonymous.statusCode, 401, 'no token: refused before the database is asked')
   // A well-formed token cannot be checked while the database is away: 503, not 401.
