@@ -14,10 +14,20 @@ export interface VersionSource {
    * A version taken before this call, for the ETag of an answer whose data are read next:
    * the data are then at least as new as the version, which is all a tag needs (a later
    * request gets 304 only if the version has not moved since, so neither have the data).
-   * It does not wait once a version is known, and refreshes it in the background.
+   * It does not wait once a version is known, and refreshes it in the background when it
+   * was taken more than KNOWN_MAX_AGE_MS ago.
    */
   known: () => Promise<string>
 }
+
+/**
+ * How old a version `known` may hand out before it asks for a newer one. A tag from an older
+ * version is still right (its answer's data are at least as new), it only ends sooner: the
+ * client's next conditional request after a write gets the full answer, as it would have
+ * anyway. Without the bound, every full answer under load would set off another version
+ * query, about one per answer; with it, one a second at most.
+ */
+const KNOWN_MAX_AGE_MS = 1000
 
 /**
  * The data version of one database: the number of visible rows of the changes feed, which
@@ -38,6 +48,8 @@ export function createVersionSource (db: Db): VersionSource {
   let running: Promise<string> | undefined
   let next: Promise<string> | undefined
   let last: Promise<string> | undefined
+  // When the query that gave `last` started (its snapshot is at least that recent).
+  let lastStarted = 0
   // Rows below `horizon` (a txid) are final; `settled` of them are visible.
   let horizon = '0'
   let settled = 0
@@ -55,11 +67,13 @@ export function createVersionSource (db: Db): VersionSource {
   }
 
   const start = () => {
+    const started = performance.now()
     const query = version()
     running = query
     const done = () => { if (running === query) running = undefined }
     query.then((version) => {
       last = Promise.resolve(version)
+      lastStarted = started
       done()
     }, done)
     return query
@@ -79,7 +93,7 @@ export function createVersionSource (db: Db): VersionSource {
     current,
     known () {
       if (last === undefined) return current()
-      if (running === undefined && next === undefined) start().catch(ignore)
+      if (running === undefined && next === undefined && performance.now() - lastStarted > KNOWN_MAX_AGE_MS) start().catch(ignore)
       return last
     }
   }
