@@ -129,9 +129,9 @@ try {
     ...scenarios.flatMap((s) => (['bare', 'service'] as const).map((target) => ({ key: `${s.name}|${target}`, target, paths: s.paths, status: 200 }))),
     ...(cachingLayer
       ? [
-          { key: 'series-304|service', target: 'service', paths: seriesPaths, headers: conditional, status: 304 },
-          { key: 'series|memory', target: 'memory', paths: seriesPaths, status: 200 }
-        ] satisfies Run[]
+        { key: 'series-304|service', target: 'service', paths: seriesPaths, headers: conditional, status: 304 },
+        { key: 'series|memory', target: 'memory', paths: seriesPaths, status: 200 }
+      ] satisfies Run[]
       : [])
   ]
   const load = (r: Run, seconds: number) => runLoad({ origin: `http://127.0.0.1:${targets[r.target].port}`, paths: r.paths, headers: r.headers, connections: CONNECTIONS, seconds })
