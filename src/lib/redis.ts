@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import type { FastifyBaseLogger } from 'fastify'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 
 /** A Redis connection the service keeps for the life of the app (REDIS_URL). */
 export interface RedisConnection {
@@ -27,7 +27,9 @@ const FIRST_CONNECTION_MS = 2000
  * per reconnection attempt) instead of being thrown, so no Redis fault ends the process.
  */
 export async function connectRedis (url: string, log: FastifyBaseLogger): Promise<RedisConnection> {
-  const client = new Redis(url, {
+  // Loaded only where REDIS_URL is set: a start without it does not parse the client.
+  const { Redis: Client } = await import('ioredis')
+  const client = new Client(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: COMMAND_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import ExcelJS from 'exceljs'
+import type ExcelJS from 'exceljs'
 import { ApiError } from '../../errors/catalogue.ts'
 import { CSV_COLUMNS } from './values.csv.ts'
 
@@ -91,7 +91,10 @@ function cellText (cell: ExcelJS.Cell, row: number, column: string): string {
  * its 1-based data row number and its cells in column order (and may throw to stop).
  */
 export async function readXlsxRecords (bytes: Buffer, header: (names: string[]) => string[], onRecord: (record: Record<string, string>, row: number, cells: string[]) => void): Promise<void> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([bytes]), { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' })
+  // Loaded at the first workbook read: exceljs and its dependencies are a third of the
+  // service's code, which every start would otherwise parse.
+  const { default: Excel } = await import('exceljs')
+  const reader = new Excel.stream.xlsx.WorkbookReader(Readable.from([bytes]), { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' })
   let names: string[] | undefined
   let count = 0
   // The first sheet only: the loop ends after it.
