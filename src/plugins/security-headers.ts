@@ -35,6 +35,7 @@ export const API_HEADERS = {
 export default fp(async (app) => {
   const apply = helmet(API_HEADERS)
   app.addHook('onRequest', (request, reply, done) => {
-    apply(request.raw, reply.raw, (err) => done(err as Error | undefined))
+    // Helmet calls next with no argument, or throws: done is passed as it is, no closure per request.
+    apply(request.raw, reply.raw, done as (err?: unknown) => void)
   })
 }, { name: 'security-headers' })
